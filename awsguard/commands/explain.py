@@ -1,0 +1,71 @@
+"""``awsguard explain``: which credentials ``aws ARGS`` will use, why, and what they shadow."""
+
+from __future__ import annotations
+
+import sys
+
+from awsguard import errors, policy, render
+from awsguard.resolver import resolve
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import TextIO
+
+    from awsguard.realcli import CliInfo
+
+
+def dateutil_timestamp(value: str) -> float | None:
+    """botocore parses expiry times with ``dateutil.parser.parse``; use it for exact predictions.
+
+    A parse error propagates (it *is* the prediction); converting the result to POSIX time is
+    ours and never fails the prediction.
+    """
+    from dateutil.parser import parse
+
+    parsed = parse(value)
+    try:
+        return parsed.timestamp()
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+def discover_cli(environ: Mapping[str, str]) -> tuple[CliInfo | None, int | None, bool | None]:
+    """The real aws (or None), the major version whose rules apply, and whether it has awscrt."""
+    from awsguard import realcli, settings
+
+    try:
+        path = realcli.find_real_aws(environ, skip_dirs=[settings.shim_bin_dir(environ)])
+        info = (
+            realcli.cli_info(path, environ, cache_dir=realcli.default_cache_dir(environ))
+            if path
+            else None
+        )
+        override = realcli.major_override(environ)
+    except realcli.RealCliError as exc:
+        raise errors.AwsGuardError(str(exc), code=errors.USAGE) from None
+    major = override or (info.major if info else None)
+    return info, major, info.crt if info else None
+
+
+def run(
+    aws_args: list[str],
+    *,
+    as_json: bool,
+    environ: Mapping[str, str],
+    out: TextIO | None = None,
+    color: bool | None = None,
+) -> int:
+    out = out or sys.stdout
+    info, major, crt = discover_cli(environ)
+    res = resolve(aws_args, environ, major=major, crt=crt, parse_date=dateutil_timestamp)
+    findings, verdict = policy.judge(res, environ)
+    if as_json:
+        import json
+
+        out.write(json.dumps(render.to_json(res, findings, verdict, info), indent=2) + "\n")
+        return errors.OK
+    if color is None:
+        color = "NO_COLOR" not in environ and out.isatty() and environ.get("TERM") != "dumb"
+    out.write(render.to_text(res, findings, verdict, info, environ, aws_args, render.Style(color)))
+    return errors.OK

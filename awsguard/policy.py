@@ -1,0 +1,243 @@
+"""Judge a resolution: findings (rule, severity, message, fix) and a verdict.
+
+The rules and their default severities are DESIGN.md §5.3.  Each rule is a small function of a
+:class:`~awsguard.resolver.Resolution`; the verdict is the strongest severity found (``info``
+never changes it).  Messages follow one voice: what will happen, why, and the exact fix.
+"""
+
+from __future__ import annotations
+
+from awsguard import chain, paths
+from awsguard.identity import mask_key_id
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from awsguard.resolver import Resolution, Session
+
+INFO, WARN, BLOCK = "info", "warn", "block"
+SEVERITIES = ("off", INFO, WARN, BLOCK)
+_RANK = {"off": -1, INFO: 0, WARN: 1, BLOCK: 2}
+
+# rule -> default severity (DESIGN.md §5.3)
+DEFAULTS: dict[str, str] = {
+    "login-shadowed": BLOCK,
+    "account-mismatch": BLOCK,
+    "expected-account": BLOCK,
+    "env-overrides-profile": WARN,
+    "profile-env-disagree": WARN,
+    "read-only": BLOCK,
+    "login-expired": INFO,
+}
+
+# How each provider is named in messages.
+_SOURCE_WORDS = {
+    chain.ENV: "the access keys in the environment",
+    chain.ASSUME_ROLE: "the role in role_arn",
+    chain.WEB_IDENTITY: "the web identity role",
+    chain.SSO: "the SSO configuration",
+    chain.SHARED_CREDENTIALS: "the access keys in the credentials file",
+    chain.LOGIN: "the aws login session",
+    chain.PROCESS: "credential_process",
+    chain.CONFIG_FILE: "the access keys in the config file",
+    chain.EC2_CREDENTIALS_FILE: "the keys in AWS_CREDENTIAL_FILE",
+    chain.BOTO_CONFIG: "the keys in the boto config",
+    chain.CONTAINER: "the container credentials endpoint",
+    chain.IMDS: "the instance metadata role",
+}
+
+
+class Finding:
+    __slots__ = ("fix", "message", "rule", "severity")
+
+    def __init__(self, rule: str, severity: str, message: str, fix: str) -> None:
+        self.rule = rule
+        self.severity = severity
+        self.message = message
+        self.fix = fix
+
+
+def judge(
+    res: Resolution,
+    environ: Mapping[str, str],
+    severities: Mapping[str, str] | None = None,
+) -> tuple[list[Finding], str]:
+    """Findings for ``res`` and the verdict: "allow", "warn" or "block"."""
+    table = dict(DEFAULTS)
+    if severities:
+        table.update(severities)
+    findings: list[Finding] = []
+    for rule, check in _CHECKS:
+        severity = table.get(rule, "off")
+        if severity == "off":
+            continue
+        for message, fix in check(res, environ):
+            findings.append(Finding(rule, severity, message, fix))
+    return findings, verdict(findings)
+
+
+def verdict(findings: list[Finding]) -> str:
+    worst = max((_RANK[f.severity] for f in findings), default=-1)
+    return "block" if worst >= _RANK[BLOCK] else "warn" if worst >= _RANK[WARN] else "allow"
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+
+def _where(res: Resolution, origin: str | None, environ: Mapping[str, str]) -> str:
+    if not origin:
+        return ""
+    return f" ({paths.display(origin, environ)})"
+
+
+def _account_text(account: str | None, account_from: str | None) -> str:
+    if not account:
+        return "an account awsguard cannot tell offline"
+    how = {
+        "key-id": "decoded from the key id",
+        "aws_account_id": "declared by aws_account_id",
+        "AWS_ACCOUNT_ID": "declared by AWS_ACCOUNT_ID",
+        "login-cache": "from the login cache",
+        "login_session": "from the login session ARN",
+        "sso_account_id": "from sso_account_id",
+        "role_arn": "from role_arn",
+    }.get(account_from or "", "")
+    return f"account {account}" + (f" ({how})" if how else "")
+
+
+def _login_shadowed(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    out = []
+    session = res.session
+    if session is not None and session.kind == "login" and res.source not in (None, chain.LOGIN):
+        if _before_login(res.source):
+            out.append(_shadow_message(res, session, res.profile, res.source, res.found_origin(), environ))
+    if (
+        res.source_session is not None
+        and res.source_session.kind == "login"
+        and res.source_method not in (None, chain.LOGIN)
+        and res.source_method in chain.PROFILE_PROVIDERS
+        and _before_login(res.source_method)
+    ):
+        origin = next((s.origin for s in res.source_steps if s.status == "matched"), None)
+        message, fix = _shadow_message(
+            res, res.source_session, res.source_profile or "", res.source_method, origin, environ
+        )
+        out.append((f"role source profile: {message}", fix))
+    return out
+
+
+def _before_login(method: str | None) -> bool:
+    return method in chain.ORDER and chain.ORDER.index(method) < chain.ORDER.index(chain.LOGIN)
+
+
+def _shadow_message(
+    res: Resolution,
+    session: Session,
+    profile: str,
+    method: str,
+    origin: str | None,
+    environ: Mapping[str, str],
+) -> tuple[str, str]:
+    who = _SOURCE_WORDS.get(method, method)
+    message = (
+        f"profile '{profile}' is logged in as {session.principal} (aws login), but "
+        f"{who}{_where(res, origin, environ)} come first in the CLI's chain"
+    )
+    if profile == res.profile:
+        message += f": aws will run as {_account_text(res.identity.account, res.identity.account_from)}"
+    return message, _shadow_fix(method, profile, origin, environ)
+
+
+def _shadow_fix(method: str, profile: str, origin: str | None, environ: Mapping[str, str]) -> str:
+    where = paths.display(origin.rpartition(":")[0], environ) if origin and ":" in origin else None
+    if method == chain.ENV:
+        return "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"
+    if method == chain.SHARED_CREDENTIALS and where:
+        return (
+            f"delete aws_access_key_id, aws_secret_access_key (and aws_session_token) from "
+            f"[{profile}] in {where}"
+        )
+    if method == chain.SSO and where:
+        return f"remove the sso_* settings from profile '{profile}' in {where}, or use another profile"
+    if method == chain.WEB_IDENTITY:
+        return f"remove web_identity_token_file from profile '{profile}' (or unset AWS_WEB_IDENTITY_TOKEN_FILE)"
+    if method == chain.ASSUME_ROLE and where:
+        return f"remove role_arn from profile '{profile}' in {where}, or use another profile"
+    return f"remove the other credential settings from profile '{profile}'"
+
+
+def _account_mismatch(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    session = res.session
+    if session is None or res.source is None or session.account is None:
+        return []
+    if res.source == (chain.LOGIN if session.kind == "login" else chain.SSO):
+        return []
+    if res.source == chain.ASSUME_ROLE:
+        return []  # a role is expected to live in another account than its source
+    account = res.identity.account
+    if account is None or account == session.account:
+        return []
+    kind = "aws login" if session.kind == "login" else "SSO"
+    return [
+        (
+            f"aws will run as {_account_text(account, res.identity.account_from)} through "
+            f"{res.source}, but profile '{res.profile}' is signed in ({kind}) to account "
+            f"{session.account}",
+            _shadow_fix(res.source, res.profile, res.found_origin(), environ),
+        )
+    ]
+
+
+def _env_overrides_profile(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    if res.source != chain.ENV or res.profile_from not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+        return []
+    key = environ.get("AWS_ACCESS_KEY_ID", "")
+    return [
+        (
+            f"{res.profile_from}={res.profile} is set, but the access keys in the environment "
+            f"({mask_key_id(key)}) win: the CLI ignores the profile's credentials and runs as "
+            f"{_account_text(res.identity.account, res.identity.account_from)}",
+            f"unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN  (or pass --profile {res.profile})",
+        )
+    ]
+
+
+def _profile_env_disagree(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    values = res.profile_var_values
+    if res.explicit_profile or len(values) < 2:
+        return []
+    if values["AWS_PROFILE"] == values["AWS_DEFAULT_PROFILE"]:
+        return []
+    return [
+        (
+            f"AWS_PROFILE={values['AWS_PROFILE']} and AWS_DEFAULT_PROFILE="
+            f"{values['AWS_DEFAULT_PROFILE']} differ: CLI v2 uses the first, CLI v1 and boto3 the "
+            f"second (this aws uses '{res.profile}')",
+            "unset AWS_DEFAULT_PROFILE",
+        )
+    ]
+
+
+def _login_expired(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    session = res.session
+    if session is None or session.kind != "login" or session.state == "valid":
+        return []
+    if session.state == "missing":
+        message = f"profile '{res.profile}' has no cached aws login token for {session.principal}"
+    else:
+        message = (
+            f"the cached aws login token of profile '{res.profile}' has expired; the CLI will try to "
+            "refresh it over the network"
+        )
+    profile_arg = "" if res.profile == "default" else f" --profile {res.profile}"
+    return [(message, f"aws login{profile_arg}")]
+
+
+_CHECKS = (
+    ("login-shadowed", _login_shadowed),
+    ("account-mismatch", _account_mismatch),
+    ("env-overrides-profile", _env_overrides_profile),
+    ("profile-env-disagree", _profile_env_disagree),
+    ("login-expired", _login_expired),
+)

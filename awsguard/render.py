@@ -1,0 +1,275 @@
+"""Renderings of a resolution: the ``explain`` JSON contract (DESIGN.md §5.1) and text for people.
+
+Everything shown comes from files and the environment, so every string passes through
+:func:`clean` (control and bidi characters made visible) before it reaches a terminal, and key ids
+are masked.  Secrets are never part of a resolution in the first place.
+"""
+
+from __future__ import annotations
+
+from awsguard import identity, paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from awsguard.policy import Finding
+    from awsguard.realcli import CliInfo
+    from awsguard.resolver import Resolution, Session
+
+SCHEMA = 1
+
+
+def _iso(ts: float | None) -> str | None:
+    return identity.format_utc(ts) if ts is not None else None
+
+
+def to_json(
+    res: Resolution, findings: list[Finding], verdict: str, cli: CliInfo | None
+) -> dict[str, object]:
+    """The public ``explain --json`` object.  Field names are a contract: add, never rename."""
+    ident = res.identity
+    return {
+        "schema": SCHEMA,
+        "cli": None
+        if cli is None
+        else {"path": cli.path, "version": cli.version, "major": cli.major},
+        "semantics": res.major,
+        "profile": res.profile,
+        "profile_from": res.profile_from,
+        "source": res.source,
+        "error": None if res.error is None else {"code": res.error.code, "message": res.error.message},
+        "chain": [
+            {"provider": s.provider, "status": s.status, "why": s.why, "origin": s.origin}
+            for s in res.chain
+        ],
+        "identity": {
+            "account": ident.account,
+            "account_from": ident.account_from,
+            "principal": ident.principal,
+            "expires": _iso(ident.expires),
+            "key_id": identity.mask_key_id(ident.key_id) if ident.key_id else None,
+        },
+        "session": _session_json(res.session),
+        "shadowed": res.shadowed,
+        "role_chain": [
+            {"profile": h.profile, "role_arn": h.role_arn, "source": h.source} for h in res.hops
+        ],
+        "source_profile": None
+        if res.source_profile is None
+        else {
+            "profile": res.source_profile,
+            "source": res.source_method,
+            "session": _session_json(res.source_session),
+            "chain": [
+                {"provider": s.provider, "status": s.status, "why": s.why} for s in res.source_steps
+            ],
+        },
+        "files": {"config": res.config_path, "credentials": res.credentials_path},
+        "findings": [
+            {"rule": f.rule, "severity": f.severity, "message": f.message, "fix": f.fix}
+            for f in findings
+        ],
+        "verdict": verdict,
+    }
+
+
+def _session_json(session: Session | None) -> dict[str, object] | None:
+    if session is None:
+        return None
+    return {
+        "kind": session.kind,
+        "principal": session.principal,
+        "account": session.account,
+        "expires": _iso(session.expires),
+        "state": session.state,
+        "profile": session.profile,
+        "origin": session.origin,
+    }
+
+
+# -- text --------------------------------------------------------------------------------------
+
+_INVISIBLE = frozenset(
+    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
+    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
+)
+
+
+def clean(text: str, limit: int = 200) -> str:
+    """Make a string from a file or the environment safe to print on a terminal.
+
+    C0/C1 controls and DEL become ``^X``/``\\xNN``; bidi and zero-width characters become
+    ``<U+XXXX>``; very long values are cut.  Legitimate names are shown exactly.
+    """
+    if text.isascii() and text.isprintable():
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if code < 0x20 or code == 0x7F:
+            out.append("^" + chr(code ^ 0x40))
+        elif 0x80 <= code < 0xA0:
+            out.append(f"\\x{code:02x}")
+        elif ch in _INVISIBLE or 0xD800 <= code < 0xE000:
+            out.append(f"<U+{code:04X}>")
+        else:
+            out.append(ch)
+    result = "".join(out)
+    return result if len(result) <= limit else result[: limit - 1] + "…"
+
+
+class Style:
+    """ANSI styling, or none at all."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if self.enabled else text
+
+    def bold(self, text: str) -> str:
+        return self._wrap("1", text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap("2", text)
+
+    def red(self, text: str) -> str:
+        return self._wrap("1;31", text)
+
+    def yellow(self, text: str) -> str:
+        return self._wrap("33", text)
+
+    def green(self, text: str) -> str:
+        return self._wrap("32", text)
+
+
+_MARK = {
+    "matched": ">",
+    "skipped": " ",
+    "shadowed": "!",
+    "error": "x",
+    "unreachable": "-",
+}
+
+
+def to_text(
+    res: Resolution,
+    findings: list[Finding],
+    verdict: str,
+    cli: CliInfo | None,
+    environ: Mapping[str, str],
+    aws_args: list[str],
+    style: Style,
+) -> str:
+    d = _Displayer(environ)
+    lines: list[str] = []
+    shown_args = " ".join(clean(a, 60) for a in aws_args) or "<service command>"
+    lines.append(style.bold(f"awsguard explain: aws {shown_args}"))
+    if cli is None:
+        lines.append(f"  real aws     not found (predicting CLI v{res.major} behaviour)")
+    else:
+        version = f"aws-cli {cli.version}" if cli.version else "version unknown"
+        lines.append(f"  real aws     {d.path(cli.path)} ({version}; v{res.major} rules)")
+    lines.append(f"  profile      {clean(res.profile)}  ({_profile_from_words(res.profile_from)})")
+    lines.append(
+        f"  files        config {d.path(res.config_path)}, credentials {d.path(res.credentials_path)}"
+    )
+    lines.append("")
+    lines.append(style.bold("  credential chain, in the CLI's order (the first match wins):"))
+    width = max(len(s.provider) for s in res.chain) if res.chain else 10
+    for step in res.chain:
+        mark = _MARK.get(step.status, "?")
+        status = step.status.upper() if step.status in ("matched", "error") else step.status
+        row = f"  {mark} {step.provider:<{width}}  {status:<11} {clean(step.why, 160)}"
+        if step.origin:
+            row += style.dim(f"  [{d.origin(step.origin)}]")
+        if step.status == "matched":
+            row = style.green(row)
+        elif step.status == "error":
+            row = style.red(row)
+        elif step.status == "shadowed":
+            row = style.yellow(row)
+        lines.append(row)
+    if res.source_profile is not None and res.source_steps:
+        lines.append(f"    source profile '{clean(res.source_profile)}' (environment variables off):")
+        for step in res.source_steps:
+            mark = _MARK.get(step.status, "?")
+            lines.append(f"      {mark} {step.provider:<{width}}  {step.status:<11} {clean(step.why, 140)}")
+    lines.append("")
+    if res.error is not None:
+        lines.append(style.red(f"  the CLI will fail: {res.error.code}: {clean(res.error.message, 300)}"))
+    elif res.source is not None:
+        lines.append(f"  will run as  {_identity_words(res)}  via {res.source}")
+    else:
+        lines.append("  no credentials are looked up (unsigned requests)")
+    if res.session is not None:
+        lines.append(f"  logged in    {_session_words(res.session, res.now)}")
+    if res.source_session is not None:
+        lines.append(f"  source login {_session_words(res.source_session, res.now)}")
+    if res.shadowed:
+        lines.append(f"  shadowed     {', '.join(res.shadowed)}")
+    lines.append("")
+    if findings:
+        lines.append(style.bold("  findings:"))
+        for f in findings:
+            tag = f.severity.upper()
+            tag = style.red(tag) if f.severity == "block" else style.yellow(tag) if f.severity == "warn" else tag
+            lines.append(f"    {tag} {f.rule}: {clean(f.message, 400)}")
+            lines.append(f"        fix: {clean(f.fix, 300)}")
+        lines.append("")
+    shown = verdict.upper()
+    shown = style.red(shown) if verdict == "block" else style.yellow(shown) if verdict == "warn" else style.green(shown)
+    lines.append(f"  verdict: {shown}")
+    return "\n".join(lines) + "\n"
+
+
+class _Displayer:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.environ = environ
+
+    def path(self, path: str | None) -> str:
+        if path is None:
+            return "-"
+        if path == "":
+            return '"" (none)'
+        return clean(paths.display(path, self.environ))
+
+    def origin(self, origin: str) -> str:
+        return clean(paths.display(origin, self.environ))
+
+
+def _profile_from_words(source: str) -> str:
+    return {
+        "--profile": "from --profile",
+        "AWS_PROFILE": "from AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE": "from AWS_DEFAULT_PROFILE",
+        "implicit": "no profile named: default",
+    }.get(source, source)
+
+
+def _identity_words(res: Resolution) -> str:
+    ident = res.identity
+    parts = []
+    if ident.principal:
+        parts.append(clean(ident.principal))
+    if ident.account:
+        how = f", {ident.account_from}" if ident.account_from else ""
+        parts.append(f"account {ident.account}{how}")
+    else:
+        parts.append("account unknown offline")
+    if ident.key_id:
+        parts.append(f"key {identity.mask_key_id(ident.key_id)}")
+    if ident.expires is not None:
+        parts.append(f"expires {identity.format_utc(ident.expires)}")
+    return "  ".join(parts)
+
+
+def _session_words(session: Session, now: float) -> str:
+    kind = "aws login" if session.kind == "login" else "SSO"
+    who = clean(session.principal or "?")
+    account = f"account {session.account}" if session.account else "account unknown"
+    state = session.state
+    if session.expires is not None:
+        state += f", {identity.format_remaining(session.expires - now)}"
+    return f"{who}  {account}  ({kind} of profile '{clean(session.profile)}', {state})"

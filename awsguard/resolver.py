@@ -1,0 +1,278 @@
+"""Predict, offline, which credentials ``aws ARGS`` will use: argv -> files -> chain -> identity.
+
+``resolve()`` is a pure function of argv, an environment mapping, the file system and the clock.
+It returns a :class:`Resolution` - the winner or the exact error the CLI would raise, every
+provider's status with its reason and origin, and the identities involved - and never raises for
+bad input: unreadable or malformed files become the error the CLI would report.
+"""
+
+from __future__ import annotations
+
+from awsguard import argv as argv_mod
+from awsguard import chain, inifile
+from awsguard.awsfiles import AwsFiles
+from awsguard.chain import Failure, Found, Identity
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+# Profile environment variables in order of precedence (botocore/configprovider.py
+# BOTOCORE_DEFAUT_SESSION_VARIABLES for v1; the v2 CLI swapped them - CHANGELOG 2.0.0).
+PROFILE_VARS = {1: ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"), 2: ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")}
+
+
+class Step:
+    """One provider's part in a resolution."""
+
+    __slots__ = ("origin", "provider", "status", "why")
+
+    def __init__(self, provider: str, status: str, why: str, origin: str | None = None) -> None:
+        self.provider = provider
+        self.status = status  # matched | skipped | shadowed | error | unreachable
+        self.why = why
+        self.origin = origin
+
+
+class ErrorInfo:
+    """The exception the CLI would raise: botocore class name and a short, secret-free message."""
+
+    __slots__ = ("code", "message", "origin", "provider")
+
+    def __init__(self, code: str, message: str, origin: str | None = None, provider: str | None = None) -> None:
+        self.code = code
+        self.message = message
+        self.origin = origin
+        self.provider = provider
+
+
+class Session:
+    """The logged-in session a profile is configured for (``aws login`` or SSO)."""
+
+    __slots__ = ("account", "expires", "kind", "origin", "principal", "profile", "state")
+
+    def __init__(
+        self,
+        kind: str,
+        profile: str,
+        principal: str | None,
+        account: str | None,
+        expires: float | None,
+        state: str,
+        origin: str | None,
+    ) -> None:
+        self.kind = kind  # login | sso
+        self.profile = profile
+        self.principal = principal
+        self.account = account
+        self.expires = expires
+        self.state = state  # valid | expired | missing
+        self.origin = origin
+
+
+class Resolution:
+    """Everything ``explain`` shows and ``policy`` judges."""
+
+    def __init__(self, args: argv_mod.CliArgs, major: int, crt: bool | None, now: float) -> None:
+        self.args = args
+        self.major = major
+        self.crt = crt
+        self.now = now
+        self.profile = "default"
+        self.profile_from = "implicit"
+        self.profile_var_values: dict[str, str] = {}
+        self.config_path: str | None = None
+        self.credentials_path: str | None = None
+        self.source: str | None = None
+        self.error: ErrorInfo | None = None
+        self.chain: list[Step] = []
+        self.identity = Identity()
+        self.found: Found | None = None
+        self.session: Session | None = None
+        self.source_profile: str | None = None
+        self.source_method: str | None = None
+        self.source_steps: list[Step] = []
+        self.source_session: Session | None = None
+        self.hops: list[chain.Hop] = []
+        self.env_keys_ignored = False
+
+    @property
+    def explicit_profile(self) -> bool:
+        return self.profile_from == "--profile"
+
+    def found_origin(self) -> str | None:
+        return self.found.origin if self.found is not None else None
+
+    @property
+    def shadowed(self) -> list[str]:
+        return [step.provider for step in self.chain if step.status == "shadowed"]
+
+
+def select_profile(
+    args: argv_mod.CliArgs, environ: Mapping[str, str], major: int
+) -> tuple[str | None, str]:
+    """(profile name or None, where it came from); env vars count when present, even empty."""
+    if args.profile:
+        return args.profile, "--profile"
+    for var in PROFILE_VARS[1 if major == 1 else 2]:
+        if var in environ:
+            return environ[var], var
+    return None, "implicit"
+
+
+def resolve(
+    argv: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    major: int | None = 2,
+    crt: bool | None = None,
+    now: float | None = None,
+    validate: bool = True,
+    parse_date: Callable[[str], float | None] | None = None,
+) -> Resolution:
+    """Predict the credential resolution of ``aws *argv`` under ``environ``.
+
+    ``major`` is the real CLI's major version (None: unknown, treated as 2); ``crt`` whether its
+    botocore has awscrt (None: unknown, assumed present).
+    """
+    if now is None:
+        import time
+
+        now = time.time()
+    semantics = 1 if major == 1 else 2
+    args = argv_mod.parse(list(argv), semantics)
+    res = Resolution(args, semantics, crt, now)
+    if args.usage_error:
+        res.error = ErrorInfo("UsageError", f"the CLI rejects this command line: {args.usage_error}")
+        return res
+    named, res.profile_from = select_profile(args, environ, semantics)
+    for var in PROFILE_VARS[2]:
+        if var in environ:
+            res.profile_var_values[var] = environ[var]
+    # create_credential_resolver: `get_config_variable('profile') or 'default'`.
+    res.profile = named or "default"
+    files = AwsFiles(environ, validate=validate)
+    res.config_path, res.credentials_path = files.config_path, files.credentials_path
+    try:
+        files.load()
+    except inifile.ParseError as exc:
+        res.error = ErrorInfo(
+            "ConfigParseError", f"Unable to parse config file: {exc.path}", _parse_origin(exc)
+        )
+        res.chain = [Step(m, "unreachable", "the CLI stops at the unreadable file") for m in chain.ORDER]
+        return res
+    if named is not None and not files.exists(named):
+        # Session.get_scoped_config: a named profile must exist, even "default" or "".
+        res.error = ErrorInfo("ProfileNotFound", f"The config profile ({named}) could not be found", res.profile_from)
+        res.chain = [Step(m, "unreachable", "the CLI stops: the profile does not exist") for m in chain.ORDER]
+        return res
+    ctx = chain.Context(environ, files, crt=crt, now=now, parse_date=parse_date)
+    if args.no_sign_request:
+        res.chain = [
+            Step(m, "skipped", "--no-sign-request: the CLI sends unsigned requests and looks for no credentials")
+            for m in chain.ORDER
+        ]
+        _sessions(res, ctx)
+        return res
+    _walk(res, ctx)
+    _sessions(res, ctx)
+    return res
+
+
+def _parse_origin(exc: inifile.ParseError) -> str:
+    return f"{exc.path}:{exc.line}" if exc.line is not None else exc.path
+
+
+def _walk(res: Resolution, ctx: chain.Context) -> None:
+    """CredentialResolver.load_credentials: first provider with credentials wins, a raise aborts."""
+    winner_seen = False
+    failed = False
+    for method in chain.ORDER:
+        if method == chain.ENV and res.explicit_profile:
+            # create_credential_resolver removes EnvProvider when --profile was given.
+            keys = bool(ctx.environ.get("AWS_ACCESS_KEY_ID"))
+            res.env_keys_ignored = keys
+            why = "removed from the chain because --profile was given"
+            if keys:
+                why += " (AWS_ACCESS_KEY_ID is set and ignored)"
+            res.chain.append(Step(method, "skipped", why, "AWS_ACCESS_KEY_ID" if keys else None))
+            continue
+        if failed:
+            res.chain.append(Step(method, "unreachable", "the CLI stopped at the error above"))
+            continue
+        if winner_seen:
+            if method == chain.IMDS:
+                res.chain.append(Step(method, "skipped", "only asked when nothing earlier matched"))
+                continue
+            status, why = chain.probe(ctx, method, res.profile, disable_env=res.explicit_profile)
+            res.chain.append(Step(method, status, why))
+            continue
+        try:
+            result = chain.run_provider(ctx, method, res.profile, disable_env=res.explicit_profile)
+        except Failure as failure:
+            res.error = ErrorInfo(failure.code, failure.message, failure.origin, method)
+            res.chain.append(Step(method, "error", failure.message, failure.origin))
+            failed = True
+            continue
+        if isinstance(result, Found):
+            winner_seen = True
+            res.source = method
+            res.found = result
+            res.identity = result.identity
+            res.chain.append(Step(method, "matched", result.why, result.origin))
+            if method == chain.ASSUME_ROLE:
+                _record_role(res, ctx)
+            continue
+        res.chain.append(Step(method, "skipped", result))
+    if res.source is None and res.error is None:
+        res.error = ErrorInfo(
+            "NoCredentialsError", "Unable to locate credentials: no provider in the chain has any"
+        )
+    elif res.error is not None and res.error.provider == chain.ASSUME_ROLE:
+        _record_role(res, ctx)
+
+
+def _record_role(res: Resolution, ctx: chain.Context) -> None:
+    res.hops = list(ctx.hops)
+    res.source_profile = ctx.source_profile
+    res.source_method = ctx.source_method
+    res.source_steps = [Step(p, s, w) for p, s, w in ctx.source_steps]
+
+
+def _sessions(res: Resolution, ctx: chain.Context) -> None:
+    """The profile's logged-in session (login, else SSO), and the role source profile's."""
+    res.session = profile_session(ctx, res.profile)
+    if res.source_profile is not None and res.source_profile != res.profile:
+        res.source_session = profile_session(ctx, res.source_profile)
+
+
+def profile_session(ctx: chain.Context, profile: str) -> Session | None:
+    files = ctx.files
+    if not files.exists(profile):
+        return None
+    merged = files.merged(profile)
+    setting = merged.get("login_session")
+    if setting is not None and isinstance(setting.value, str):
+        arn = setting.value
+        state, expires, account = chain.login_state(ctx, arn)
+        if account is None:
+            from awsguard import identity
+
+            parsed = identity.parse_arn(arn)
+            account = parsed.account if parsed else None
+        return Session("login", profile, arn, account, expires, state, setting.origin)
+    if "sso_account_id" in merged or "sso_role_name" in merged:
+        try:
+            config = chain.sso_config(ctx, profile)
+        except Failure:
+            config = None
+        source = config or merged
+        account_setting = source.get("sso_account_id")
+        role_setting = source.get("sso_role_name")
+        account = account_setting.value if account_setting and isinstance(account_setting.value, str) else None
+        role = role_setting.value if role_setting and isinstance(role_setting.value, str) else None
+        token = chain.sso_token_state(ctx, config) if config else None
+        state, expires = token if token else ("missing", None)
+        origin = (account_setting or role_setting).origin if (account_setting or role_setting) else None
+        return Session("sso", profile, f"sso role {role}" if role else None, account, expires, state, origin)
+    return None
