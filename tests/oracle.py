@@ -34,7 +34,7 @@ import socket
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -43,6 +43,7 @@ import awscli.clidriver
 import botocore
 import botocore.credentials
 import botocore.session
+import botocore.tokens
 import botocore.utils
 from botocore import UNSIGNED
 from botocore.config import Config
@@ -384,22 +385,28 @@ def materialize(scn: Scenario) -> Iterator[Materialized]:
 
 @dataclasses.dataclass(frozen=True)
 class Outcome:
-    """What one side says: the winning method (or None) and the error class name (or None)."""
+    """What one side says: the winning method (or None), the error class name (or None), the
+    effective profile name, and the error text (for humans only; never compared)."""
 
     source: str | None
     error: str | None
     message: str | None = None
+    profile: str | None = None
 
     def key(self) -> tuple[str | None, str | None]:
         return (self.source, self.error)
 
+    def full_key(self) -> tuple[str | None, str | None, str | None]:
+        return (self.source, self.error, self.profile)
+
     def __str__(self) -> str:
+        text = f"source={self.source!r} error={self.error}"
         if self.error:
             msg = (self.message or "").replace("\n", " ")
             if len(msg) > 400:
                 msg = msg[:400] + "…"
-            return f"source={self.source!r} error={self.error} ({msg})"
-        return f"source={self.source!r} error=None"
+            text += f" ({msg})"
+        return text + f" profile={self.profile!r}"
 
 
 @contextlib.contextmanager
@@ -499,47 +506,81 @@ def _patched(obj: Any, name: str, value: Any) -> Iterator[None]:
 def botocore_world(m: Materialized, *, crt: bool = True) -> Iterator[None]:
     """The process state botocore sees for this scenario: exact os.environ, no external network,
     the container fetcher's link-local address pointed at the loopback stub, no retry sleeps,
-    and — for ``crt=False`` — botocore as if awscrt were not installed."""
+    and — for ``crt=False`` — botocore as if awscrt were not installed.
+
+    botocore computes the SSO token cache directory from HOME once, at import time; the CLI is
+    a fresh process per invocation, so it is re-pointed at this scenario's HOME here."""
+    _cli_parser()
+    _shared_data_loader()
+    sso_cache = os.path.join(m.home, ".aws", "sso", "cache")
     with contextlib.ExitStack() as stack:
         stack.enter_context(network_guard())
         stack.enter_context(exact_environ(m.env))
         fetcher = botocore.utils.ContainerMetadataFetcher
         stack.enter_context(_patched(fetcher, "IP_ADDRESS", loopback_server().hostport))
         stack.enter_context(_patched(fetcher, "SLEEP_TIME", 0))
+        stack.enter_context(_patched(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache))
+        stack.enter_context(_patched(botocore.tokens.SSOTokenProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache))
         if not crt:
             stack.enter_context(_patched(botocore.credentials, "EC", None))
         yield
 
 
-def new_session(major: int, loader: Any = None) -> botocore.session.Session:
+def new_session(major: int) -> botocore.session.Session:
+    """A fresh session as CLI ``major`` builds it (only the profile variables differ)."""
+    if major not in (1, 2):
+        raise ValueError(f"major must be 1 or 2, not {major!r}")
     session = botocore.session.Session(session_vars=_V2_SESSION_VARS if major == 2 else None)
-    session.register_component("data_loader", loader or _shared_data_loader())
+    session.register_component("data_loader", _shared_data_loader())
     return session
 
 
-def run_botocore(m: Materialized, *, major: int = 1, crt: bool = True) -> Outcome:
-    """Resolve credentials as a signed service command of CLI ``major`` would, without using
-    them. Raises UsageError if the CLI's parser rejects argv."""
-    if major not in (1, 2):
-        raise ValueError(f"major must be 1 or 2, not {major!r}")
+Prepare = Callable[[botocore.session.Session], None]
+
+
+def resolve_in_world(
+    m: Materialized, *, major: int = 1, prepare: Prepare | None = None
+) -> tuple[Outcome, Any]:
+    """Inside ``botocore_world``: resolve credentials as a signed service command of CLI
+    ``major`` would, without using them. Returns the outcome and the credentials object (None
+    on error or when nothing was found). ``prepare`` may adjust the session first (tests use it
+    to emulate v2's SSO file cache). Raises UsageError if the CLI's parser rejects argv."""
     STATS["botocore runs"] += 1
     args = cli_global_args(m.argv)
-    loader = _shared_data_loader()
-    with botocore_world(m, crt=crt):
-        session = new_session(major, loader)
-        if args.profile:
-            session.set_config_variable("profile", args.profile)
-        config = None if args.sign_request else Config(signature_version=UNSIGNED)
-        try:
-            client = session.create_client("sts", region_name="us-east-1", config=config)
-        except Exception as e:
-            return Outcome(None, type(e).__name__, str(e))
-        credentials = client._request_signer._credentials
+    session = new_session(major)
+    if args.profile:
+        session.set_config_variable("profile", args.profile)
+    profile = session.get_config_variable("profile")
+    profile = "default" if profile is None else profile
+    if prepare is not None:
+        prepare(session)
+    config = None if args.sign_request else Config(signature_version=UNSIGNED)
+    try:
+        client = session.create_client("sts", region_name="us-east-1", config=config)
+    except Exception as e:
+        return Outcome(None, type(e).__name__, str(e), profile), None
+    credentials = client._request_signer._credentials
     if credentials is None:
         if not args.sign_request:
-            return Outcome(None, None)
-        return Outcome(None, "NoCredentialsError", "Unable to locate credentials")
-    return Outcome(credentials.method, None)
+            return Outcome(None, None, None, profile), None
+        return Outcome(None, "NoCredentialsError", "Unable to locate credentials", profile), None
+    return Outcome(credentials.method, None, None, profile), credentials
+
+
+@contextlib.contextmanager
+def botocore_resolution(
+    m: Materialized, *, major: int = 1, crt: bool = True, prepare: Prepare | None = None
+) -> Iterator[tuple[Outcome, Any]]:
+    """Resolve, and stay inside the scenario's world so a test may *use* the credentials
+    (``get_frozen_credentials``) under the network guard."""
+    with botocore_world(m, crt=crt):
+        yield resolve_in_world(m, major=major, prepare=prepare)
+
+
+def run_botocore(m: Materialized, *, major: int = 1, crt: bool = True) -> Outcome:
+    with botocore_world(m, crt=crt):
+        outcome, _ = resolve_in_world(m, major=major)
+    return outcome
 
 
 def botocore_outcome(scn: Scenario, *, major: int = 1, crt: bool = True) -> Outcome:
@@ -606,7 +647,7 @@ def run_awsguard(
         except Exception as e:
             return Outcome(None, f"awsguard crashed: {type(e).__name__}", str(e)), None
     code, message = _describe_error(res.error)
-    return Outcome(res.source, code, message), res
+    return Outcome(res.source, code, message, getattr(res, "profile", None)), res
 
 
 def awsguard_resolution(scn: Scenario, *, major: int = 1, crt: bool = True) -> Any:
@@ -633,7 +674,7 @@ class Comparison:
 
     @property
     def agree(self) -> bool:
-        return self.oracle.key() == self.awsguard.key()
+        return self.oracle.full_key() == self.awsguard.full_key()
 
 
 def compare(
@@ -657,7 +698,7 @@ def disagreement_report(scn: Scenario, m: Materialized | None, comparisons: Sequ
         lines.append(f"CLI v{c.major} (crt={c.crt}):")
         lines.append(f"  botocore: {c.oracle}")
         lines.append(f"  awsguard: {c.awsguard}")
-        if c.clean_env_awsguard is not None and c.clean_env_awsguard.key() != c.awsguard.key():
+        if c.clean_env_awsguard is not None and c.clean_env_awsguard.full_key() != c.awsguard.full_key():
             lines.append(
                 "  awsguard with os.environ == scenario env: "
                 f"{c.clean_env_awsguard}  <- awsguard reads os.environ (or ~) instead of environ"

@@ -40,6 +40,11 @@ SERVICE_COMMANDS = (
 FOCI = ("all", "profiles", "roles", "syntax", "env")
 
 
+def chance(draw: st.DrawFn, n: int) -> bool:
+    """True with probability 1/n. False is the simplest choice, so shrinking prefers it."""
+    return draw(st.integers(0, n - 1)) == n - 1
+
+
 def weighted(*pairs: tuple[int, Any]) -> st.SearchStrategy[Any]:
     """``sampled_from`` with integer weights: ``weighted((3, "a"), (1, "b"))``."""
     return st.sampled_from([value for weight, value in pairs for _ in range(weight)])
@@ -98,13 +103,13 @@ def static_keys(draw: st.DrawFn, name: str) -> list[tuple[str, str, str]]:
         token = draw(weighted((3, None), (1, "aws_session_token"), (1, "aws_security_token")))
         if token:
             out.append((place, token, "session-token"))
-        if draw(st.integers(0, 9)) == 0:
+        if chance(draw, 10):
             out.append((place, "aws_account_id", "000000000000"))
     return out
 
 
 @st.composite
-def role(draw: st.DrawFn, name: str, focus: str) -> list[tuple[str, str, str]]:
+def role(draw: st.DrawFn, name: str, focus: str, defined: tuple[str, ...]) -> list[tuple[str, str, str]]:
     place = draw(weighted((5, "config"), (1, "credentials")))
     out = [(place, "role_arn", f"arn:aws:iam::123456789012:role/r-{name.replace(' ', '-')}")]
     mode = draw(
@@ -112,8 +117,10 @@ def role(draw: st.DrawFn, name: str, focus: str) -> list[tuple[str, str, str]]:
     )
     if mode in ("source_profile", "both"):
         # Self-references and the undefined name come up often, cycles follow from the pool.
-        source = draw(weighted((6, "pool"), (2, "self"), (1, GHOST)))
-        if source == "pool":
+        source = draw(weighted((6, "defined"), (1, "pool"), (2, "self"), (1, GHOST)))
+        if source == "defined":
+            source = draw(st.sampled_from(defined or NAMES))
+        elif source == "pool":
             source = draw(st.sampled_from(NAMES))
         elif source == "self":
             source = name
@@ -135,7 +142,7 @@ def role(draw: st.DrawFn, name: str, focus: str) -> list[tuple[str, str, str]]:
         ("external_id", "ext"),
         ("duration_seconds", "3600"),
     ):
-        if draw(st.integers(0, 5)) == 0:
+        if chance(draw, 6):
             out.append((place, key, value))
     return out
 
@@ -168,7 +175,7 @@ SSO_VALUES = {
 @st.composite
 def sso_legacy(draw: st.DrawFn, name: str) -> list[tuple[str, str, str]]:
     place = draw(weighted((6, "config"), (1, "credentials")))
-    return [(place, k, SSO_VALUES[k]) for k in SSO_KEYS if draw(st.integers(0, 7)) != 0]
+    return [(place, k, SSO_VALUES[k]) for k in SSO_KEYS if not chance(draw, 8)]
 
 
 @st.composite
@@ -176,12 +183,12 @@ def sso_with_session(draw: st.DrawFn, name: str) -> list[tuple[str, str, str]]:
     place = draw(weighted((6, "config"), (1, "credentials")))
     out = [(place, "sso_session", draw(weighted((5, "s1"), (1, "s2"))))]
     for k in ("sso_account_id", "sso_role_name"):
-        if draw(st.integers(0, 7)) != 0:
+        if not chance(draw, 8):
             out.append((place, k, SSO_VALUES[k]))
     # Keys repeated in the profile: equal to the session's value, or conflicting.
-    if draw(st.integers(0, 3)) == 0:
+    if chance(draw, 4):
         out.append((place, "sso_region", draw(st.sampled_from(["us-east-1", "eu-west-1"]))))
-    if draw(st.integers(0, 5)) == 0:
+    if chance(draw, 6):
         out.append((place, "sso_start_url", SSO_VALUES["sso_start_url"]))
     return out
 
@@ -205,7 +212,7 @@ def noise(draw: st.DrawFn, name: str) -> list[tuple[str, str, str]]:
 
 
 @st.composite
-def profile(draw: st.DrawFn, name: str, focus: str) -> Profile:
+def profile(draw: st.DrawFn, name: str, focus: str, defined: tuple[str, ...]) -> Profile:
     style_weights = {
         "static": 6,
         "role": 4,
@@ -219,12 +226,12 @@ def profile(draw: st.DrawFn, name: str, focus: str) -> Profile:
     if focus == "roles":
         style_weights.update(role=14, static=8)
     pool = [s for s, w in style_weights.items() for _ in range(w)]
-    n_styles = draw(weighted((1, 0), (6, 1), (4, 2), (2, 3)))
+    n_styles = draw(weighted((6, 1), (4, 2), (2, 3), (1, 0)))
     styles = draw(st.lists(st.sampled_from(pool), min_size=n_styles, max_size=n_styles))
     p = Profile(name=name)
     makers = {
         "static": lambda: static_keys(name),
-        "role": lambda: role(name, focus),
+        "role": lambda: role(name, focus, defined),
         "web_identity": lambda: web_identity(name),
         "sso_legacy": lambda: sso_legacy(name),
         "sso_session": lambda: sso_with_session(name),
@@ -238,8 +245,8 @@ def profile(draw: st.DrawFn, name: str, focus: str) -> Profile:
     if name == "default":
         p.config_header = draw(weighted((12, "standard"), (3, "prefixed"), (2, "both-default")))
     else:
-        p.config_header = draw(weighted((16, "standard"), (2, "bare"), (1, "quoted"), (1, "spaced")))
-    p.credentials_header = draw(weighted((14, "standard"), (1, "prefixed")))
+        p.config_header = draw(weighted((30, "standard"), (1, "bare"), (1, "quoted"), (1, "spaced")))
+    p.credentials_header = draw(weighted((24, "standard"), (1, "prefixed")))
     p.decoy_first = draw(st.booleans())
     return p
 
@@ -284,7 +291,7 @@ def env_keys(draw: st.DrawFn, focus: str) -> dict[str, str]:
         env["AWS_CREDENTIAL_EXPIRATION"] = "next tuesday-ish"
     elif expiration == "empty":
         env["AWS_CREDENTIAL_EXPIRATION"] = ""
-    if draw(st.integers(0, 5)) == 0:
+    if chance(draw, 6):
         env["AWS_ACCOUNT_ID"] = "000000000000"
     return env
 
@@ -293,18 +300,29 @@ PROFILE_REFS = (*NAMES, GHOST, LITERAL)
 
 
 @st.composite
-def profile_env(draw: st.DrawFn, focus: str) -> dict[str, str]:
+def profile_ref(draw: st.DrawFn, defined: tuple[str, ...]) -> str:
+    """A profile name as a user would type it: mostly one that exists."""
+    kind = draw(weighted((24, "defined"), (2, "pool"), (1, GHOST), (1, LITERAL)))
+    if kind == "defined":
+        return draw(st.sampled_from(defined or NAMES))
+    if kind == "pool":
+        return draw(st.sampled_from(NAMES))
+    return kind
+
+
+@st.composite
+def profile_env(draw: st.DrawFn, focus: str, defined: tuple[str, ...]) -> dict[str, str]:
     env: dict[str, str] = {}
-    absent = 4 if focus == "profiles" else 10
-    value = draw(weighted((absent, None), (8, "pool"), (1, ""), (1, GHOST), (1, LITERAL)))
-    if value == "pool":
-        value = draw(st.sampled_from(NAMES))
+    absent = 4 if focus == "profiles" else 12
+    value = draw(weighted((absent, None), (10, "ref"), (1, "")))
+    if value == "ref":
+        value = draw(profile_ref(defined))
     if value is not None:
         env["AWS_PROFILE"] = value
-    absent = 5 if focus == "profiles" else 16
-    value = draw(weighted((absent, None), (6, "pool"), (1, ""), (1, GHOST)))
-    if value == "pool":
-        value = draw(st.sampled_from(NAMES))
+    absent = 5 if focus == "profiles" else 20
+    value = draw(weighted((absent, None), (6, "ref"), (1, "")))
+    if value == "ref":
+        value = draw(profile_ref(defined))
     if value is not None:
         env["AWS_DEFAULT_PROFILE"] = value
     return env
@@ -314,8 +332,8 @@ def profile_env(draw: st.DrawFn, focus: str) -> dict[str, str]:
 def web_identity_env(draw: st.DrawFn, focus: str) -> dict[str, str]:
     mode = draw(
         weighted(
-            (14 if focus != "env" else 5, "none"),
-            (3, "full"),
+            (28 if focus != "env" else 6, "none"),
+            (2, "full"),
             (1, "token_only"),
             (1, "empty_token"),
             (1, "arn_only"),
@@ -435,7 +453,7 @@ def imds_env(draw: st.DrawFn, focus: str) -> dict[str, str | None]:
 
 
 @st.composite
-def argv(draw: st.DrawFn, focus: str) -> list[str]:
+def argv(draw: st.DrawFn, focus: str, defined: tuple[str, ...]) -> list[str]:
     base = list(draw(st.sampled_from(SERVICE_COMMANDS)))
     none_weight = 3 if focus == "profiles" else 8
     form = draw(
@@ -453,10 +471,8 @@ def argv(draw: st.DrawFn, focus: str) -> list[str]:
             (1, "empty_eq"),
         )
     )
-    ref = draw(weighted((10, "pool"), (1, GHOST), (1, LITERAL)))
-    if ref == "pool":
-        ref = draw(st.sampled_from(NAMES))
-    other = draw(st.sampled_from(PROFILE_REFS))
+    ref = draw(profile_ref(defined))
+    other = draw(profile_ref(defined))
     words: list[str]
     if form == "none":
         words = base
@@ -482,10 +498,10 @@ def argv(draw: st.DrawFn, focus: str) -> list[str]:
         words = [*base, "--profile="]
     extra = draw(
         weighted(
-            (12, None),
-            (1, ("--region", "us-west-2")),
-            (1, ("--output", "text")),
-            (1, ("--debug",)),
+            (30, None),
+            (2, ("--region", "us-west-2")),
+            (2, ("--output", "text")),
+            (2, ("--debug",)),
             (1, ("--no-sign-request",)),
         )
     )
@@ -495,7 +511,7 @@ def argv(draw: st.DrawFn, focus: str) -> list[str]:
 
 
 PATH_MODES = (
-    (24, "default"),
+    (40, "default"),
     (2, "absolute"),
     (1, "tilde"),
     (1, "dollar_home"),
@@ -578,13 +594,19 @@ def render_file(sections: list[tuple[str, list[str]]], quirks: list[str], draw: 
     suffix: list[str] = []
     raw_prefix = b""
     raw_suffix = b""
-    keyed = [i for i, (_, lines) in enumerate(sections) if lines]
 
-    def pick_line() -> tuple[int, int] | None:
-        if not keyed:
+    def pick_line(*, value_safe: bool = False) -> tuple[int, int] | None:
+        # value_safe: the quirk changes the value; never do that to credential_process, whose
+        # output awsguard cannot know without running it.
+        candidates = [
+            (i, j)
+            for i, (_, body) in enumerate(sections)
+            for j, line in enumerate(body)
+            if not (value_safe and line.lstrip().lower().startswith("credential_process"))
+        ]
+        if not candidates:
             return None
-        i = draw(st.sampled_from(keyed))
-        return i, draw(st.integers(0, len(sections[i][1]) - 1))
+        return draw(st.sampled_from(candidates))
 
     for quirk in quirks:
         if quirk == "dup_key" and (at := pick_line()):
@@ -596,7 +618,7 @@ def render_file(sections: list[tuple[str, list[str]]], quirks: list[str], draw: 
             sections.append((header, ["region = us-east-2"]))
         elif quirk == "bom":
             raw_prefix = b"\xef\xbb\xbf"
-        elif quirk in ("continuation", "blank_continuation") and (at := pick_line()):
+        elif quirk in ("continuation", "blank_continuation") and (at := pick_line(value_safe=True)):
             i, j = at
             extra = ["", "    aws_secret_access_key = indented"] if quirk == "blank_continuation" else [
                 "  aws_secret_access_key = indented"
@@ -617,7 +639,7 @@ def render_file(sections: list[tuple[str, list[str]]], quirks: list[str], draw: 
             raw_suffix = b"# caf\xe9 \xff\n"
         elif quirk == "preamble":
             prefix.append("region = us-east-1")
-        elif quirk == "inline_comment" and (at := pick_line()):
+        elif quirk == "inline_comment" and (at := pick_line(value_safe=True)):
             i, j = at
             sections[i][1][j] += "  # inline note"
         elif quirk == "comments":
@@ -657,11 +679,12 @@ def worlds(draw: st.DrawFn, focus: str = "all") -> World:
     if focus not in FOCI:
         raise ValueError(f"focus must be one of {FOCI}")
     defined_p = 7 if focus != "profiles" else 5
-    profiles = [draw(profile(n, focus)) for n in NAMES if draw(st.integers(0, 9)) < defined_p]
+    defined = tuple(n for n in NAMES if draw(st.integers(0, 9)) < defined_p)
+    profiles = [draw(profile(n, focus, defined)) for n in defined]
 
     sso_place = draw(weighted((8, "config"), (1, "credentials"), (1, "absent")))
-    sso_session = {k: SSO_VALUES[k] for k in ("sso_start_url", "sso_region") if draw(st.integers(0, 7)) != 0}
-    if draw(st.integers(0, 3)) == 0:
+    sso_session = {k: SSO_VALUES[k] for k in ("sso_start_url", "sso_region") if not chance(draw, 8)}
+    if chance(draw, 4):
         sso_session["sso_registration_scopes"] = "sso:account:access"
 
     login_states = {
@@ -686,7 +709,7 @@ def worlds(draw: st.DrawFn, focus: str = "all") -> World:
     quirk_rate = 2 if focus == "syntax" else 12  # one in N files gets quirks
     quirks: dict[str, list[str]] = {}
     for file in ("config", "credentials"):
-        if draw(st.integers(0, quirk_rate - 1)) == 0:
+        if chance(draw, quirk_rate):
             n = draw(st.integers(1, 2))
             quirks[file] = draw(st.lists(weighted(*QUIRKS), min_size=n, max_size=n))
         else:
@@ -698,7 +721,7 @@ def worlds(draw: st.DrawFn, focus: str = "all") -> World:
     env: dict[str, str | None] = {}
     extra_files: dict[str, bytes] = {}
     env.update(draw(env_keys(focus)))
-    env.update(draw(profile_env(focus)))
+    env.update(draw(profile_env(focus, defined)))
     env.update(draw(web_identity_env(focus)))
     legacy, legacy_files = draw(legacy_env(focus))
     env.update(legacy)
@@ -718,7 +741,7 @@ def worlds(draw: st.DrawFn, focus: str = "all") -> World:
         config_path_mode=config_path_mode,
         credentials_path_mode=credentials_path_mode,
         env=env,
-        argv=draw(argv(focus)),
+        argv=draw(argv(focus, defined)),
         extra_files=extra_files,
         dirs=[],
     )
@@ -753,7 +776,7 @@ def scenarios(draw: st.DrawFn, focus: str = "all") -> Scenario:
     credentials_sections: list[tuple[str, list[str]]] = []
     style = draw(st.integers(0, 2))
     for p in w.profiles:
-        if p.config or p.config_header == "both-default" or draw(st.integers(0, 2)) == 0:
+        if p.config or p.config_header == "both-default" or chance(draw, 3):
             headers = _header(p, "config")
             body = _key_lines(p.config, style)
             if len(headers) == 2:
@@ -770,7 +793,7 @@ def scenarios(draw: st.DrawFn, focus: str = "all") -> Scenario:
         section = ("[sso-session s1]", _key_lines(w.sso_session or {}, style))
         (config_sections if w.sso_session_place == "config" else credentials_sections).append(section)
     # Section order is part of the semantics ([default] vs [profile default], duplicates).
-    config_sections = draw(st.permutations(config_sections)) if draw(st.integers(0, 3)) == 0 else config_sections
+    config_sections = draw(st.permutations(config_sections)) if chance(draw, 4) else config_sections
 
     config_bytes = render_file(config_sections, w.quirks["config"], draw) if (config_sections or w.quirks["config"]) else None
     credentials_bytes = (

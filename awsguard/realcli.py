@@ -1,0 +1,742 @@
+"""Finding the real `aws` behind the shim, and learning which CLI it is.
+
+Finding (``find_real_aws``) is pure ``stat`` work: walk PATH in order, absolute entries only (Go's
+os/exec rule: an empty, ``.`` or relative entry would run whatever ``aws`` the current directory
+holds), and recognise the shim by identity rather than by name, because it may sit on PATH twice,
+behind a symlinked directory, or be symlinked, hard-linked or copied as ``aws`` elsewhere
+(pyenv#2696, asdf#2166, mise PR #10982; shared/reference/hostile-inputs.md §2, items 13-16).
+
+Knowing the CLI (``cli_info``) needs its major version (v1 and v2 resolve profiles differently,
+cli-credential-semantics.md §12) and, for v1, whether botocore can load ``awscrt.crypto.EC``
+(without it a ``login_session`` profile fails with MissingDependencyException, §5.3).  That takes
+running ``aws --version`` once, so the answer is cached in ``cli.json`` under the cache
+directory, keyed by the file's identity; the shim's steady state reads that file and stats a few
+paths.  Everything that starts a process or imports ``subprocess``/``json`` is on the miss path.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+
+from awsguard import paths
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import subprocess
+    from collections.abc import Mapping, Sequence
+
+# The launcher `awsguard install` writes carries these bytes near its top, so a *copy* of the shim
+# (which has its own inode) is still recognised.
+SHIM_MARKER = b"AWSGUARD-SHIM-MARKER"
+_MARKER_WINDOW = 4096
+
+PROBE_TIMEOUT = 5.0
+CACHE_FILE = "cli.json"
+_CACHE_SCHEMA = 1
+_CACHE_MAX_BYTES = 256 * 1024
+_CACHE_MAX_ENTRIES = 16
+# A probe that learned nothing (timeout, odd wrapper) is retried after this long, not on every
+# invocation: a hanging `aws --version` must not cost 5 s per command.
+_RETRY_FAILED_AFTER = 3600
+# botocore/compat.py: ``EC`` exists only when awscrt imports and is at least this version.
+_MIN_CRT_FOR_EC = (0, 28, 4)
+# Variables that change what a pip-installed v1 imports; part of the cache key for such entries.
+_PYTHON_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE", "PYTHONUSERBASE", "HOME")
+_PROBE_LINE = "AWSGUARD-PROBE "
+# Run with ``python -c CODE SCRIPT_DIR``.  sys.path[0] is made the script's directory (what it is
+# when the script itself runs) instead of the current directory, then botocore/compat.py's test
+# is repeated: ``import awscrt.auth``, version >= 0.28.4, ``from awscrt.crypto import EC``.
+_PYTHON_PROBE = """\
+import sys
+if sys.path and sys.path[0] == "":
+    sys.path[0] = sys.argv[1]
+crt = False
+try:
+    import awscrt.auth
+    if tuple(map(int, awscrt.__version__.split("."))) >= (0, 28, 4):
+        from awscrt.crypto import EC
+        crt = True
+except Exception:
+    pass
+import json
+print("AWSGUARD-PROBE " + json.dumps({"crt": crt, "path": [p for p in sys.path if isinstance(p, str)]}))
+"""
+
+
+class RealCliError(Exception):
+    """A setting about the real CLI is unusable; ``message`` says which and why, without prefix."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class CliInfo:
+    """What awsguard knows about the real CLI at ``path``.
+
+    ``version`` is the ``aws-cli/X.Y.Z`` version or None; ``major`` 1, 2 or None (unknown: callers
+    use v2 semantics, see ``major_for_semantics``); ``crt`` whether the CLI can use a
+    ``login_session`` (always True for v2, which bundles awscrt; for v1 whether botocore finds
+    ``awscrt.crypto.EC`` under this environment's ``BOTO_DISABLE_CRT``) or None when unknown;
+    ``botocore`` the botocore version a v1 CLI reports.
+    """
+
+    __slots__ = ("botocore", "crt", "major", "path", "version")
+
+    def __init__(
+        self,
+        path: str,
+        version: str | None = None,
+        major: int | None = None,
+        crt: bool | None = None,
+        botocore: str | None = None,
+    ) -> None:
+        self.path = path
+        self.version = version
+        self.major = major
+        self.crt = crt
+        self.botocore = botocore
+
+    def __repr__(self) -> str:
+        return (
+            f"CliInfo(path={self.path!r}, version={self.version!r}, major={self.major!r}, "
+            f"crt={self.crt!r}, botocore={self.botocore!r})"
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, CliInfo) and all(
+            getattr(self, name) == getattr(other, name) for name in self.__slots__
+        )
+
+
+def major_for_semantics(info: CliInfo) -> int:
+    """The major version whose rules to follow: the detected one, else 2 (the current CLI)."""
+    return 1 if info.major == 1 else 2
+
+
+def _show(value: str) -> str:
+    """A value from the environment, safe to put in a one-line message."""
+    value = value[:200]
+    return value if value.isprintable() else repr(value)
+
+
+# --- Finding the real aws ---------------------------------------------------------------------
+
+
+def _identities(names: Sequence[str]) -> set[tuple[int, int]]:
+    """(st_dev, st_ino) of each path that exists, symlinks followed."""
+    ids = set()
+    for name in names:
+        try:
+            st = os.stat(name)
+        except (OSError, ValueError):
+            continue
+        ids.add((st.st_dev, st.st_ino))
+    return ids
+
+
+def _is_executable_file(path: str) -> os.stat_result | None:
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(st.st_mode) or not os.access(path, os.X_OK):
+        return None
+    return st
+
+
+def _read_head(path: str, size: int = _MARKER_WINDOW) -> bytes | None:
+    """The first ``size`` bytes of a regular file; None if it cannot be read.
+
+    O_NONBLOCK: a FIFO put where a file is expected must not hang the shim.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, size)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _why_unusable(path: str, self_ids: set[tuple[int, int]]) -> str | None:
+    """Why ``path`` cannot be the real aws, or None if it can."""
+    if not path.startswith("/"):
+        return "not an absolute path"
+    st = _is_executable_file(path)
+    if st is None:
+        return "not an executable regular file"
+    if (st.st_dev, st.st_ino) in self_ids:
+        return "it is the awsguard shim itself"
+    head = _read_head(path)
+    # An executable we cannot read (mode 0111) can still be exec'd; it is not a script of ours.
+    if head is not None and SHIM_MARKER in head:
+        return "it is a copy of the awsguard shim"
+    return None
+
+
+def find_real_aws(
+    environ: Mapping[str, str],
+    *,
+    skip_dirs: Sequence[str] = (),
+    self_paths: Sequence[str] = (),
+) -> str | None:
+    """The ``aws`` the shim should exec, or None when there is none.
+
+    ``AWSGUARD_AWS`` (when non-empty) is used as given, but it must be an absolute path to an
+    executable regular file that is not the shim; otherwise ``RealCliError`` is raised rather
+    than silently falling back to PATH.  Without it, ``PATH`` (``os.defpath`` when unset) is
+    walked in order; skipped are entries that are not absolute, directories that are one of
+    ``skip_dirs`` (compared by device and inode, so ``dir/``, ``dir//``, ``x/../dir`` and
+    symlinks to it all match), files that are one of ``self_paths`` (by inode: symlinks and hard
+    links) or that carry ``SHIM_MARKER`` in their first 4 KiB (copies), and anything that is not
+    an executable regular file.
+    """
+    self_ids = _identities(self_paths)
+    override = environ.get("AWSGUARD_AWS")
+    if override:
+        problem = _why_unusable(override, self_ids)
+        if problem is not None:
+            raise RealCliError(f"AWSGUARD_AWS={_show(override)} cannot be used: {problem}")
+        return override
+    skip_ids = _identities(skip_dirs)
+    seen: set[tuple[int, int]] = set()
+    for entry in environ.get("PATH", os.defpath).split(os.pathsep):
+        if not entry.startswith("/"):
+            continue
+        try:
+            st = os.stat(entry)
+        except (OSError, ValueError):
+            continue
+        ident = (st.st_dev, st.st_ino)
+        if ident in skip_ids or ident in seen or not stat.S_ISDIR(st.st_mode):
+            continue
+        seen.add(ident)
+        candidate = entry + "aws" if entry.endswith("/") else entry + "/aws"
+        if _why_unusable(candidate, self_ids) is None:
+            return candidate
+    return None
+
+
+# --- Which CLI it is --------------------------------------------------------------------------
+
+
+def default_cache_dir(environ: Mapping[str, str]) -> str | None:
+    """``$XDG_CACHE_HOME/awsguard``, else ``~/.cache/awsguard``; None without a usable home."""
+    xdg = environ.get("XDG_CACHE_HOME", "")
+    if xdg.startswith("/"):  # the XDG spec: relative values are ignored
+        return xdg.rstrip("/") + "/awsguard"
+    if environ.get("HOME") == "":
+        return None
+    path = paths.expanduser("~/.cache/awsguard", environ)
+    return path if path.startswith("/") and not path.startswith("//") else None
+
+
+def major_override(environ: Mapping[str, str]) -> int | None:
+    value = environ.get("AWSGUARD_CLI_MAJOR")
+    if not value:
+        return None
+    if value in ("1", "2"):
+        return int(value)
+    raise RealCliError(
+        f"AWSGUARD_CLI_MAJOR={_show(value)} is not valid: accepted values are 1 and 2"
+    )
+
+
+def _crt_disabled(environ: Mapping[str, str]) -> bool:
+    # botocore/compat.py reads it at import; only pip botocore (v1) has the switch.
+    return environ.get("BOTO_DISABLE_CRT", "false").lower() == "true"
+
+
+def _env_key(environ: Mapping[str, str]) -> str:
+    return "\0".join(f"{name}={environ.get(name, '')}" for name in _PYTHON_ENV)
+
+
+def _mtime(path: str) -> int | None:
+    try:
+        return os.stat(path).st_mtime_ns
+    except (OSError, ValueError):
+        return None
+
+
+def cli_info(path: str, environ: Mapping[str, str], *, cache_dir: str | None) -> CliInfo:
+    """Version, major and CRT support of the CLI at ``path``.
+
+    ``AWSGUARD_CLI_MAJOR=1|2`` sets the major and means "do not run it": a cached probe still
+    supplies the version, but a missing one is not made (anything else: ``RealCliError``).
+    Otherwise a cache miss runs ``path --version`` once (and, for a v1 Python script, its
+    interpreter once) and stores the answer in ``cache_dir/cli.json``; ``cache_dir=None``
+    disables caching.  A failed probe gives None fields.
+    """
+    forced = major_override(environ)
+    try:
+        real = os.path.realpath(path)
+        st = os.stat(real)
+    except (OSError, ValueError):
+        return _info(path, None, forced, environ)
+    ident = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev]
+    cache = _read_cache(cache_dir) if cache_dir else None
+    entry = _cached_entry(cache, real, ident, environ)
+    if entry is None and forced is None:
+        entry = _probe(path, real, ident, environ)
+        if cache_dir:
+            _write_cache(cache_dir, cache, real, entry)
+    return _info(path, entry, forced, environ)
+
+
+def _info(
+    path: str, entry: dict[str, object] | None, forced: int | None, environ: Mapping[str, str]
+) -> CliInfo:
+    # Entries are validated by _cached_entry or built by _probe; the isinstance checks narrow.
+    fields: dict[str, object] = entry if entry is not None else {}
+    version, botocore = fields.get("version"), fields.get("botocore")
+    probed_major, probed_crt = fields.get("major"), fields.get("crt")
+    if not isinstance(version, str):
+        version = None
+    if not isinstance(botocore, str):
+        botocore = None
+    if not isinstance(probed_crt, bool):
+        probed_crt = None
+    major = forced
+    if major is None and type(probed_major) is int and probed_major in (1, 2):
+        major = probed_major
+    crt: bool | None = None
+    if major == 2:
+        crt = True
+    elif major == 1 and _crt_disabled(environ):
+        crt = False
+    elif major == 1 and probed_major == 1:
+        crt = probed_crt
+    return CliInfo(path, version, major, crt, botocore)
+
+
+# --- The cache --------------------------------------------------------------------------------
+#
+# cli.json: {"schema": 1, "entries": {REALPATH: ENTRY}}, ENTRY = {
+#   "id": [st_mtime_ns, st_size, st_ino, st_dev] of REALPATH,
+#   "deps": [[path, st_mtime_ns or null], ...]  interpreter and sys.path of a v1 script: installing
+#           or removing awscrt changes site-packages' mtime,
+#   "env": _env_key() for entries whose answer depends on it, else null,
+#   "at": probe time, "version", "major", "crt", "botocore"}
+
+
+def _read_cache(cache_dir: str) -> dict[str, object] | None:
+    try:
+        fd = os.open(
+            os.path.join(cache_dir, CACHE_FILE), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
+        )
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > _CACHE_MAX_BYTES:
+            return None
+        data = os.read(fd, _CACHE_MAX_BYTES + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        cache = _json_loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(cache, dict) or cache.get("schema") != _CACHE_SCHEMA:
+        return None
+    return cache
+
+
+def _cached_entry(
+    cache: dict[str, object] | None, real: str, ident: list[int], environ: Mapping[str, str]
+) -> dict[str, object] | None:
+    if cache is None:
+        return None
+    entries = cache.get("entries")
+    entry = entries.get(real) if isinstance(entries, dict) else None
+    if not isinstance(entry, dict) or entry.get("id") != ident:
+        return None
+    version, major, crt, botocore = (entry.get(k) for k in ("version", "major", "crt", "botocore"))
+    at, env, deps = entry.get("at"), entry.get("env"), entry.get("deps")
+    if (
+        not (version is None or isinstance(version, str))
+        or not (major is None or (type(major) is int and major in (1, 2)))
+        or not (crt is None or isinstance(crt, bool))
+        or not (botocore is None or isinstance(botocore, str))
+        or not isinstance(at, int)
+        or not isinstance(deps, list)
+    ):
+        return None
+    if version is None and not 0 <= time.time() - at < _RETRY_FAILED_AFTER:
+        return None
+    if env is not None and env != _env_key(environ):
+        return None
+    for dep in deps:
+        if not (isinstance(dep, list) and len(dep) == 2 and isinstance(dep[0], str)):
+            return None
+        if _mtime(dep[0]) != dep[1]:
+            return None
+    return entry
+
+
+def _write_cache(
+    cache_dir: str, old: dict[str, object] | None, real: str, entry: dict[str, object]
+) -> None:
+    """Atomically store ``entry``; any failure leaves the cache as it was, silently."""
+    import contextlib
+    import json
+
+    entries = old.get("entries") if old is not None else None
+    kept = dict(entries) if isinstance(entries, dict) else {}
+    kept.pop(real, None)
+    kept[real] = entry
+    while len(kept) > _CACHE_MAX_ENTRIES:
+        del kept[next(iter(kept))]
+    tmp = None
+    try:
+        text = json.dumps({"schema": _CACHE_SCHEMA, "entries": kept}, separators=(",", ":")) + "\n"
+        os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+        tmp = os.path.join(cache_dir, f".{CACHE_FILE}.{os.getpid()}.{time.monotonic_ns()}.tmp")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        fd = os.open(tmp, flags, 0o600)
+        try:
+            data = text.encode("ascii")
+            while data:
+                data = data[os.write(fd, data) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, os.path.join(cache_dir, CACHE_FILE))
+        tmp = None
+    except (OSError, ValueError):
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+# A small JSON reader: ``json`` imports ``re`` (~8 ms) and even ``_json`` costs a shared-library
+# load; the cache is a few hundred bytes that only awsguard writes (with ensure_ascii, no floats).
+# Anything it does not understand is a ValueError, which makes the cache a miss.
+
+_JSON_WS = " \t\n\r"
+_JSON_ESCAPES = {
+    '"': '"',
+    "\\": "\\",
+    "/": "/",
+    "b": "\b",
+    "f": "\f",
+    "n": "\n",
+    "r": "\r",
+    "t": "\t",
+}
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _json_loads(text: str) -> object:
+    value, i = _json_value(text, _json_skip(text, 0), 0)
+    if _json_skip(text, i) != len(text):
+        raise ValueError("trailing data")
+    return value
+
+
+def _json_skip(s: str, i: int) -> int:
+    n = len(s)
+    while i < n and s[i] in _JSON_WS:
+        i += 1
+    return i
+
+
+def _json_value(s: str, i: int, depth: int) -> tuple[object, int]:
+    if depth > 16:
+        raise ValueError("too deep")
+    c = s[i : i + 1]
+    if c == '"':
+        return _json_string(s, i)
+    if c == "{":
+        obj: dict[str, object] = {}
+        i = _json_skip(s, i + 1)
+        if s[i : i + 1] == "}":
+            return obj, i + 1
+        while True:
+            if s[i : i + 1] != '"':
+                raise ValueError("key expected")
+            key, i = _json_string(s, i)
+            i = _json_skip(s, i)
+            if s[i : i + 1] != ":":
+                raise ValueError("':' expected")
+            obj[key], i = _json_value(s, _json_skip(s, i + 1), depth + 1)
+            i = _json_skip(s, i)
+            c = s[i : i + 1]
+            if c == "}":
+                return obj, i + 1
+            if c != ",":
+                raise ValueError("',' expected")
+            i = _json_skip(s, i + 1)
+    if c == "[":
+        arr: list[object] = []
+        i = _json_skip(s, i + 1)
+        if s[i : i + 1] == "]":
+            return arr, i + 1
+        while True:
+            item, i = _json_value(s, i, depth + 1)
+            arr.append(item)
+            i = _json_skip(s, i)
+            c = s[i : i + 1]
+            if c == "]":
+                return arr, i + 1
+            if c != ",":
+                raise ValueError("',' expected")
+            i = _json_skip(s, i + 1)
+    for word, constant in (("true", True), ("false", False), ("null", None)):
+        if s.startswith(word, i):
+            return constant, i + len(word)
+    j = i + 1 if c == "-" else i
+    k = j
+    while k < len(s) and "0" <= s[k] <= "9":
+        k += 1
+    if k == j or (s[j] == "0" and k > j + 1) or s[k : k + 1] in (".", "e", "E"):
+        raise ValueError("unsupported number")
+    return int(s[i:k]), k
+
+
+def _json_string(s: str, i: int) -> tuple[str, int]:
+    """The string literal starting at ``s[i] == '"'``."""
+    j = i + 1
+    end = s.find('"', j)
+    if end < 0:
+        raise ValueError("unterminated string")
+    if "\\" not in s[j:end]:
+        return s[j:end], end + 1
+    out: list[str] = []
+    while True:
+        quote = s.find('"', j)
+        slash = s.find("\\", j)
+        if quote < 0:
+            raise ValueError("unterminated string")
+        if slash < 0 or quote < slash:
+            out.append(s[j:quote])
+            return "".join(out), quote + 1
+        out.append(s[j:slash])
+        escape = s[slash + 1 : slash + 2]
+        if escape != "u":
+            if escape not in _JSON_ESCAPES:
+                raise ValueError("bad escape")
+            out.append(_JSON_ESCAPES[escape])
+            j = slash + 2
+            continue
+        code = _hex4(s, slash + 2)
+        j = slash + 6
+        if 0xD800 <= code < 0xDC00 and s.startswith("\\u", j):
+            low = _hex4(s, j + 2)
+            if 0xDC00 <= low < 0xE000:
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                j += 6
+        out.append(chr(code))
+
+
+def _hex4(s: str, i: int) -> int:
+    digits = s[i : i + 4]
+    if len(digits) != 4 or not _HEX.issuperset(digits):
+        raise ValueError("bad \\u escape")
+    return int(digits, 16)
+
+
+# --- Probing (cache misses only) --------------------------------------------------------------
+
+
+def _run(argv: list[str], env: dict[str, str]) -> tuple[str, str] | None:
+    """(stdout, stderr) of ``argv``, never through a shell, or None if it could not run in time.
+
+    The child gets its own session: it cannot read the terminal (a wrapper asking for an MFA code
+    fails instead of hanging), and on timeout its whole process group is killed, so a grandchild
+    holding the pipes open cannot hang us either.
+    """
+    import subprocess
+
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            cwd="/",
+            start_new_session=True,
+            close_fds=True,
+        )
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return None
+    try:
+        out, err = proc.communicate(timeout=PROBE_TIMEOUT)
+    except BaseException as exc:
+        _kill_group(proc)
+        if isinstance(exc, subprocess.TimeoutExpired):
+            return None
+        raise
+    return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
+    import contextlib
+    import signal
+    import subprocess
+
+    with contextlib.suppress(OSError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    try:
+        proc.communicate(timeout=1)
+    except (subprocess.TimeoutExpired, OSError, ValueError):
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=1)
+
+
+def _version_tuple(version: str) -> tuple[int, ...] | None:
+    # botocore/compat.py has_minimum_crt_version: tuple(map(int, v.split("."))).
+    try:
+        return tuple(int(part) for part in version.split("."))
+    except ValueError:
+        return None
+
+
+_VERSION_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.+-")
+
+
+def parse_version_output(text: str) -> tuple[str | None, int | None, str | None, bool | None]:
+    """(version, major, botocore, crt) from ``aws --version`` output.
+
+    v1: ``aws-cli/1.46.3 Python/3.11.7 Linux/6.8 awscrt/0.38.1 botocore/1.43.62`` (awscrt only
+    when botocore can import it: botocore/session.py ``user_agent``); v2: ``aws-cli/2.32.0
+    Python/3.13.7 Linux/6.8 exe/x86_64.ubuntu.24``.  ``crt`` is None unless the line names
+    botocore (so the absence of awscrt means something).
+    """
+    for line in text.splitlines():
+        tokens = line.split()
+        if not tokens or not tokens[0].startswith("aws-cli/"):
+            continue
+        version = tokens[0][len("aws-cli/") :]
+        if not version[:1].isdigit() or len(version) > 40 or not _VERSION_CHARS.issuperset(version):
+            continue
+        head = version.split(".", 1)[0]
+        major = int(head) if head in ("1", "2") else None
+        found = dict(token.partition("/")[::2] for token in tokens[1:] if "/" in token)
+        botocore = found.get("botocore")
+        if botocore is not None and not (
+            botocore[:1].isdigit() and _VERSION_CHARS.issuperset(botocore)
+        ):
+            botocore = None
+        crt: bool | None = None
+        if botocore is not None:
+            crt_version = _version_tuple(found["awscrt"]) if "awscrt" in found else None
+            crt = crt_version is not None and crt_version >= _MIN_CRT_FOR_EC
+        return version, major, botocore, crt
+    return None, None, None, None
+
+
+def _which(name: str, environ: Mapping[str, str]) -> str | None:
+    for entry in environ.get("PATH", os.defpath).split(os.pathsep):
+        if entry.startswith("/"):
+            candidate = os.path.join(entry, name)
+            if _is_executable_file(candidate) is not None:
+                return candidate
+    return None
+
+
+def python_interpreter(script: str, environ: Mapping[str, str]) -> list[str] | None:
+    """``[interpreter, *flags]`` a Python script runs under, from its ``#!`` line; else None.
+
+    Understands ``#!/path/python3 [-flags]``, ``#!/usr/bin/env python3`` and pip's launcher for
+    long or spaced interpreter paths (``#!/bin/sh`` then ``'''exec' "/path/python" "$0" "$@"``).
+    """
+    head = _read_head(script, 1024)
+    if head is None or not head.startswith(b"#!"):
+        return None
+    lines = head.split(b"\n", 2)
+    # Linux: the interpreter ends at the first blank; the rest of the line is one argument.
+    first = os.fsdecode(lines[0][2:].strip(b" \t\r"))
+    interp, _, arg = first.replace("\t", " ").partition(" ")
+    arg = arg.strip()
+    base = os.path.basename(interp)
+    if base == "sh" and len(lines) > 1 and lines[1].startswith(b"'''exec' "):
+        rest = os.fsdecode(lines[1][len(b"'''exec' ") :])
+        quoted = rest.startswith('"')
+        interp = rest[1:].partition('"')[0] if quoted else rest.partition(" ")[0]
+        arg = ""
+    elif base == "env":
+        if not arg or arg.startswith("-") or " " in arg:
+            return None
+        found = arg if arg.startswith("/") else _which(arg, environ)
+        if found is None:
+            return None
+        interp, arg = found, ""
+    name = os.path.basename(interp)
+    if not interp.startswith("/") or not name.startswith(("python", "pypy")):
+        return None
+    if (arg and not arg.startswith("-")) or _is_executable_file(interp) is None:
+        return None
+    return [interp, arg] if arg else [interp]
+
+
+def _probe_python(
+    interp: list[str], script_dir: str, env: dict[str, str]
+) -> tuple[bool, list[str]] | None:
+    import json
+
+    result = _run([*interp, "-c", _PYTHON_PROBE, script_dir], env)
+    if result is None:
+        return None
+    for line in reversed(result[0].splitlines()):
+        if line.startswith(_PROBE_LINE):
+            try:
+                data = json.loads(line[len(_PROBE_LINE) :])
+            except ValueError:
+                return None
+            crt, sys_path = data.get("crt"), data.get("path")
+            if isinstance(crt, bool) and isinstance(sys_path, list):
+                return crt, [p for p in sys_path if isinstance(p, str) and p.startswith("/")][:64]
+            return None
+    return None
+
+
+def _probe(path: str, real: str, ident: list[int], environ: Mapping[str, str]) -> dict[str, object]:
+    env = dict(environ)
+    # The cached answer must not depend on these; BOTO_DISABLE_CRT is applied per call instead.
+    env.pop("BOTO_DISABLE_CRT", None)
+    env.pop("AWS_CLI_AUTO_PROMPT", None)
+    # v1 reads the config file even for --version (plugins), and a broken one makes it fail.
+    env["AWS_CONFIG_FILE"] = os.devnull
+    out = _run([path, "--version"], env)
+    # stdout first: v1 printed the version on stderr before Python 3.4's argparse change.
+    version, major, botocore, crt = parse_version_output(out[0] + "\n" + out[1] if out else "")
+    entry: dict[str, object] = {
+        "id": ident,
+        "deps": [],
+        "env": None,
+        "at": int(time.time()),
+        "version": version,
+        "major": major,
+        "crt": crt,
+        "botocore": botocore,
+    }
+    if major == 1:
+        interp = python_interpreter(real, environ)
+        probed = _probe_python(interp, os.path.dirname(real), env) if interp else None
+        if interp is not None and probed is not None:
+            if crt is None:
+                crt = probed[0]
+            entry["crt"] = crt
+            script_dir = os.path.dirname(real)
+            # The script's own directory is left out: its mtime changes whenever any tool is
+            # installed next to `aws`, which says nothing about awscrt.
+            deps = [interp[0], *(p for p in probed[1] if p != script_dir)]
+            entry["deps"] = [[p, _mtime(p)] for p in deps]
+            entry["env"] = _env_key(environ)
+    return entry
