@@ -125,20 +125,36 @@ class Context:
     def timestamp(self, value: object, origin: str | None) -> float | None:
         """Parse an expiry the way botocore does (``dateutil.parser.parse``), or raise its error.
 
-        With ``parse_date`` (dateutil's parser, in the ``awsguard`` command and the tests) the
-        prediction is exact.  Without it (the shim, which imports nothing heavy) ISO 8601 - what
-        every AWS tool writes - is parsed here, and anything else counts as an unknown time.
+        ISO 8601 - what every AWS tool writes - is parsed here without any import.  Anything else
+        goes to dateutil itself (a dependency of botocore, so present wherever awsguard is
+        installed); only if it cannot be imported is the time taken as unknown.
         """
         if not isinstance(value, str):
             raise Failure(
-                "TypeError", f"Parser must be a string or character stream, not {type(value).__name__}", origin
+                "TypeError",
+                f"Parser must be a string or character stream, not {type(value).__name__}",
+                origin,
             )
-        if self._parse_date is None:
-            return identity.parse_timestamp(value)
+        ts = identity.parse_timestamp(value)
+        if ts is not None:
+            return ts
+        parse = self._parse_date or _dateutil_parse
         try:
-            return self._parse_date(value)
+            return parse(value)
+        except ImportError:
+            return None
         except Exception as exc:  # the exact class is the prediction
             raise Failure(type(exc).__name__, "the expiry time cannot be parsed", origin) from None
+
+
+def _dateutil_parse(value: str) -> float | None:
+    from dateutil.parser import parse
+
+    parsed = parse(value)
+    try:
+        return float(parsed.timestamp())
+    except (OverflowError, ValueError, OSError):
+        return None
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -513,6 +529,39 @@ def sso_token_state(ctx: Context, config: dict[str, Setting]) -> tuple[str, floa
     if expires is None:
         return ("valid", None)
     return ("valid" if expires > ctx.now else "expired", expires)
+
+
+def sso_token_provider_problem(ctx: Context, profile_name: str) -> Failure | None:
+    """``SSOTokenProvider._load_sso_config``, run by every ``create_client`` after credentials.
+
+    A profile naming an ``sso_session`` needs that section, non-empty, with ``sso_start_url`` and
+    ``sso_region`` - even when other credentials win (botocore/tokens.py; session.create_client
+    calls ``get_auth_token`` unconditionally).
+    """
+    profile = ctx.files.merged(profile_name) if ctx.files.exists(profile_name) else {}
+    setting = profile.get("sso_session")
+    if setting is None:
+        return None
+    name = setting.value
+    if not isinstance(name, str):
+        return Failure("TypeError", "unhashable type: 'dict'", setting.origin)
+    session = ctx.files.sso_session(name)
+    if not session:
+        return Failure(
+            "InvalidConfigError",
+            f'The profile "{profile_name}" is configured to use the SSO token provider but the '
+            f'"{name}" sso_session configuration does not exist.',
+            setting.origin,
+        )
+    missing = [key for key in ("sso_start_url", "sso_region") if key not in session]
+    if missing:
+        return Failure(
+            "InvalidConfigError",
+            f'The profile "{profile_name}" is configured to use the SSO token provider but is '
+            f"missing the following configuration: {missing}.",
+            setting.origin,
+        )
+    return None
 
 
 # -- 5. shared credentials file --------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from awsguard import chain, paths
 from awsguard.identity import mask_key_id
+from awsguard.render import account_words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -91,27 +92,12 @@ def _where(res: Resolution, origin: str | None, environ: Mapping[str, str]) -> s
     return f" ({paths.display(origin, environ)})"
 
 
-def _account_text(account: str | None, account_from: str | None) -> str:
-    if not account:
-        return "an account awsguard cannot tell offline"
-    how = {
-        "key-id": "decoded from the key id",
-        "aws_account_id": "declared by aws_account_id",
-        "AWS_ACCOUNT_ID": "declared by AWS_ACCOUNT_ID",
-        "login-cache": "from the login cache",
-        "login_session": "from the login session ARN",
-        "sso_account_id": "from sso_account_id",
-        "role_arn": "from role_arn",
-    }.get(account_from or "", "")
-    return f"account {account}" + (f" ({how})" if how else "")
-
-
 def _login_shadowed(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
     out = []
     session = res.session
     if session is not None and session.kind == "login" and res.source not in (None, chain.LOGIN):
         if _before_login(res.source):
-            out.append(_shadow_message(res, session, res.profile, res.source, res.found_origin(), environ))
+            out.append(_shadow_message(res, session, res.chain_profile, res.source, res.found_origin(), environ))
     if (
         res.source_session is not None
         and res.source_session.kind == "login"
@@ -144,8 +130,8 @@ def _shadow_message(
         f"profile '{profile}' is logged in as {session.principal} (aws login), but "
         f"{who}{_where(res, origin, environ)} come first in the CLI's chain"
     )
-    if profile == res.profile:
-        message += f": aws will run as {_account_text(res.identity.account, res.identity.account_from)}"
+    if profile == res.chain_profile:
+        message += f": aws will run as {account_words(res.identity.account, res.identity.account_from)}"
     return message, _shadow_fix(method, profile, origin, environ)
 
 
@@ -181,10 +167,10 @@ def _account_mismatch(res: Resolution, environ: Mapping[str, str]) -> list[tuple
     kind = "aws login" if session.kind == "login" else "SSO"
     return [
         (
-            f"aws will run as {_account_text(account, res.identity.account_from)} through "
-            f"{res.source}, but profile '{res.profile}' is signed in ({kind}) to account "
+            f"aws will run as {account_words(account, res.identity.account_from)} through "
+            f"{res.source}, but profile '{res.chain_profile}' is signed in ({kind}) to account "
             f"{session.account}",
-            _shadow_fix(res.source, res.profile, res.found_origin(), environ),
+            _shadow_fix(res.source, res.chain_profile, res.found_origin(), environ),
         )
     ]
 
@@ -197,7 +183,7 @@ def _env_overrides_profile(res: Resolution, environ: Mapping[str, str]) -> list[
         (
             f"{res.profile_from}={res.profile} is set, but the access keys in the environment "
             f"({mask_key_id(key)}) win: the CLI ignores the profile's credentials and runs as "
-            f"{_account_text(res.identity.account, res.identity.account_from)}",
+            f"{account_words(res.identity.account, res.identity.account_from)}",
             f"unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN  (or pass --profile {res.profile})",
         )
     ]
@@ -224,13 +210,13 @@ def _login_expired(res: Resolution, environ: Mapping[str, str]) -> list[tuple[st
     if session is None or session.kind != "login" or session.state == "valid":
         return []
     if session.state == "missing":
-        message = f"profile '{res.profile}' has no cached aws login token for {session.principal}"
+        message = f"profile '{res.chain_profile}' has no cached aws login token for {session.principal}"
     else:
         message = (
-            f"the cached aws login token of profile '{res.profile}' has expired; the CLI will try to "
+            f"the cached aws login token of profile '{res.chain_profile}' has expired; the CLI will try to "
             "refresh it over the network"
         )
-    profile_arg = "" if res.profile == "default" else f" --profile {res.profile}"
+    profile_arg = "" if res.chain_profile == "default" else f" --profile {res.chain_profile}"
     return [(message, f"aws login{profile_arg}")]
 
 

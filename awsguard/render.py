@@ -248,16 +248,31 @@ def _profile_from_words(source: str) -> str:
     }.get(source, source)
 
 
+_ACCOUNT_FROM = {
+    "key-id": "decoded from the key id",
+    "aws_account_id": "declared by aws_account_id",
+    "AWS_ACCOUNT_ID": "declared by AWS_ACCOUNT_ID",
+    "login-cache": "from the login cache",
+    "login_session": "from the login session ARN",
+    "sso_account_id": "from sso_account_id",
+    "role_arn": "from role_arn",
+}
+
+
+def account_words(account: str | None, account_from: str | None) -> str:
+    """``account 123456789012 (decoded from the key id)``, or what we cannot tell."""
+    if not account:
+        return "an account awsguard cannot tell offline"
+    how = _ACCOUNT_FROM.get(account_from or "")
+    return f"account {account}" + (f" ({how})" if how else "")
+
+
 def _identity_words(res: Resolution) -> str:
     ident = res.identity
     parts = []
     if ident.principal:
         parts.append(clean(ident.principal))
-    if ident.account:
-        how = f", {ident.account_from}" if ident.account_from else ""
-        parts.append(f"account {ident.account}{how}")
-    else:
-        parts.append("account unknown offline")
+    parts.append(account_words(ident.account, ident.account_from))
     if ident.key_id:
         parts.append(f"key {identity.mask_key_id(ident.key_id)}")
     if ident.expires is not None:

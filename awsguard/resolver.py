@@ -79,6 +79,7 @@ class Resolution:
         self.crt = crt
         self.now = now
         self.profile = "default"
+        self.chain_profile = "default"
         self.profile_from = "implicit"
         self.profile_var_values: dict[str, str] = {}
         self.config_path: str | None = None
@@ -149,8 +150,11 @@ def resolve(
     for var in PROFILE_VARS[2]:
         if var in environ:
             res.profile_var_values[var] = environ[var]
-    # create_credential_resolver: `get_config_variable('profile') or 'default'`.
-    res.profile = named or "default"
+    # The name the session checks for existence (even "" - a `[profile ""]` section can define
+    # it) versus the one the chain uses: create_credential_resolver takes
+    # `get_config_variable('profile') or 'default'`.
+    res.profile = "default" if named is None else named
+    res.chain_profile = named or "default"
     files = AwsFiles(environ, validate=validate)
     res.config_path, res.credentials_path = files.config_path, files.credentials_path
     try:
@@ -172,9 +176,15 @@ def resolve(
             Step(m, "skipped", "--no-sign-request: the CLI sends unsigned requests and looks for no credentials")
             for m in chain.ORDER
         ]
-        _sessions(res, ctx)
-        return res
-    _walk(res, ctx)
+    else:
+        _walk(res, ctx)
+    if res.error is None or res.error.code == "NoCredentialsError":
+        # Session.create_client asks the token provider after the credentials (or instead of
+        # them, for unsigned requests); its configuration errors come before NoCredentialsError.
+        problem = chain.sso_token_provider_problem(ctx, res.chain_profile)
+        if problem is not None:
+            res.source = None
+            res.error = ErrorInfo(problem.code, problem.message, problem.origin, "sso-token")
     _sessions(res, ctx)
     return res
 
@@ -204,11 +214,11 @@ def _walk(res: Resolution, ctx: chain.Context) -> None:
             if method == chain.IMDS:
                 res.chain.append(Step(method, "skipped", "only asked when nothing earlier matched"))
                 continue
-            status, why = chain.probe(ctx, method, res.profile, disable_env=res.explicit_profile)
+            status, why = chain.probe(ctx, method, res.chain_profile, disable_env=res.explicit_profile)
             res.chain.append(Step(method, status, why))
             continue
         try:
-            result = chain.run_provider(ctx, method, res.profile, disable_env=res.explicit_profile)
+            result = chain.run_provider(ctx, method, res.chain_profile, disable_env=res.explicit_profile)
         except Failure as failure:
             res.error = ErrorInfo(failure.code, failure.message, failure.origin, method)
             res.chain.append(Step(method, "error", failure.message, failure.origin))
@@ -241,8 +251,8 @@ def _record_role(res: Resolution, ctx: chain.Context) -> None:
 
 def _sessions(res: Resolution, ctx: chain.Context) -> None:
     """The profile's logged-in session (login, else SSO), and the role source profile's."""
-    res.session = profile_session(ctx, res.profile)
-    if res.source_profile is not None and res.source_profile != res.profile:
+    res.session = profile_session(ctx, res.chain_profile)
+    if res.source_profile is not None and res.source_profile != res.chain_profile:
         res.source_session = profile_session(ctx, res.source_profile)
 
 

@@ -12,19 +12,18 @@ PyPI's botocore before awscli can redirect it. The choice is printed in the repo
 
 from __future__ import annotations
 
+import importlib
 import os
 
 import pytest
 
 _choice = os.environ.get("AWSGUARD_ORACLE_BOTOCORE", "pypi")
-if _choice == "cli":
-    import awscli  # noqa: F401  (installs awscli's alias hook first)
-    import botocore
-elif _choice == "pypi":
-    import botocore
-    import awscli  # noqa: F401
-else:
+if _choice not in ("pypi", "cli"):
     raise pytest.UsageError(f"AWSGUARD_ORACLE_BOTOCORE must be 'pypi' or 'cli', not {_choice!r}")
+# Import order is the whole point here (see the module docstring).
+for _name in ("awscli", "botocore") if _choice == "cli" else ("botocore", "awscli"):
+    importlib.import_module(_name)
+botocore = importlib.import_module("botocore")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -44,11 +43,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     terminalreporter.section("awsguard oracle")
     for key in sorted(k for k in stats if not k.startswith("outcome ")):
         terminalreporter.write_line(f"{key}: {stats[key]}")
-    outcomes = sorted(((k, v) for k, v in stats.items() if k.startswith("outcome ")), key=lambda kv: -kv[1])
+    outcomes = sorted(
+        ((k, v) for k, v in stats.items() if k.startswith("outcome ")), key=lambda kv: -kv[1]
+    )
     if outcomes:
         terminalreporter.write_line("botocore outcomes in the differential (v1):")
         for key, value in outcomes:
-            terminalreporter.write_line(f"  {value:6d}  {key[len('outcome '):]}")
+            terminalreporter.write_line(f"  {value:6d}  {key[len('outcome ') :]}")
 
 
 @pytest.fixture(scope="module")

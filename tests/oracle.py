@@ -163,7 +163,8 @@ class _Handler(BaseHTTPRequestHandler):
     """One server plays both roles:
 
     - IMDS: ``PUT /latest/api/token``, ``GET /latest/meta-data/iam/security-credentials/[role]``;
-    - container endpoint: every other ``GET``; a path containing ``fail`` answers 500.
+    - container endpoint: every other ``GET``; a path containing ``fail`` answers 500;
+    - any ``POST``: an AWS query-protocol error (400), recorded with its headers.
     """
 
     server: _Server
@@ -185,6 +186,17 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, "stub-imds-token", "text/plain")
         else:
             self._send(404, "")
+
+    def do_POST(self) -> None:
+        # An AWS query-protocol error, so that a request reaching the stub ends in ClientError.
+        length = int(self.headers.get("Content-Length") or 0)
+        self.rfile.read(length)
+        self.server.requests.append(("POST", self.path, dict(self.headers)))
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type><Code>StubRefused</Code>"
+            "<Message>loopback stub</Message></Error><RequestId>stub</RequestId></ErrorResponse>"
+        )
+        self._send(400, body, "text/xml")
 
     def do_GET(self) -> None:
         self.server.requests.append(("GET", self.path, dict(self.headers)))
@@ -373,7 +385,9 @@ def materialize(scn: Scenario) -> Iterator[Materialized]:
                 env[key] = _substitute(value, home)
         # IMDS is never allowed to leave the machine: whenever it is enabled it talks to the stub.
         env.setdefault("AWS_EC2_METADATA_SERVICE_ENDPOINT", f"http://{loopback_server().hostport}/")
-        yield Materialized(scenario=scn, home=home, env=env, argv=[_substitute(a, home) for a in scn.argv])
+        yield Materialized(
+            scenario=scn, home=home, env=env, argv=[_substitute(a, home) for a in scn.argv]
+        )
     finally:
         shutil.rmtree(home, ignore_errors=True)
 
@@ -485,7 +499,9 @@ def _shared_data_loader() -> Any:
     if _loader is None:
         empty_home = tempfile.mkdtemp(prefix="awsguard-loader-")
         try:
-            with exact_environ({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": empty_home}):
+            with exact_environ(
+                {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": empty_home}
+            ):
                 _loader = botocore.session.Session().get_component("data_loader")
         finally:
             shutil.rmtree(empty_home, ignore_errors=True)
@@ -519,8 +535,12 @@ def botocore_world(m: Materialized, *, crt: bool = True) -> Iterator[None]:
         fetcher = botocore.utils.ContainerMetadataFetcher
         stack.enter_context(_patched(fetcher, "IP_ADDRESS", loopback_server().hostport))
         stack.enter_context(_patched(fetcher, "SLEEP_TIME", 0))
-        stack.enter_context(_patched(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache))
-        stack.enter_context(_patched(botocore.tokens.SSOTokenProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache))
+        stack.enter_context(
+            _patched(botocore.credentials.SSOProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache)
+        )
+        stack.enter_context(
+            _patched(botocore.tokens.SSOTokenProvider, "_SSO_TOKEN_CACHE_DIR", sso_cache)
+        )
         if not crt:
             stack.enter_context(_patched(botocore.credentials, "EC", None))
         yield
@@ -690,7 +710,9 @@ def compare(
     return cmp
 
 
-def disagreement_report(scn: Scenario, m: Materialized | None, comparisons: Sequence[Comparison]) -> str:
+def disagreement_report(
+    scn: Scenario, m: Materialized | None, comparisons: Sequence[Comparison]
+) -> str:
     lines = ["awsguard disagrees with botocore", ""]
     for c in comparisons:
         if c.agree:
@@ -698,7 +720,10 @@ def disagreement_report(scn: Scenario, m: Materialized | None, comparisons: Sequ
         lines.append(f"CLI v{c.major} (crt={c.crt}):")
         lines.append(f"  botocore: {c.oracle}")
         lines.append(f"  awsguard: {c.awsguard}")
-        if c.clean_env_awsguard is not None and c.clean_env_awsguard.full_key() != c.awsguard.full_key():
+        if (
+            c.clean_env_awsguard is not None
+            and c.clean_env_awsguard.full_key() != c.awsguard.full_key()
+        ):
             lines.append(
                 "  awsguard with os.environ == scenario env: "
                 f"{c.clean_env_awsguard}  <- awsguard reads os.environ (or ~) instead of environ"
@@ -724,7 +749,9 @@ def login_cache_relpath(login_session: str, cache_dir: str = ".aws/login/cache")
 
 
 def sso_cache_relpath(session_name_or_start_url: str) -> str:
-    return f".aws/sso/cache/{hashlib.sha1(session_name_or_start_url.encode('utf-8')).hexdigest()}.json"
+    return (
+        f".aws/sso/cache/{hashlib.sha1(session_name_or_start_url.encode('utf-8')).hexdigest()}.json"
+    )
 
 
 _dpop_pem: str | None = None

@@ -7,7 +7,7 @@ credentials files, an ``[sso-session]`` section, login caches, the environment, 
 container and IMDS settings, file-syntax quirks and an argv. ``render`` turns it into an
 ``oracle.Scenario``.
 
-Every provider of reference §1 and every error of reference §§1–6 is reachable; the weights keep
+Every provider of reference §1 and every error of reference §§1-6 is reachable; the weights keep
 most scenarios interesting (a named profile usually exists and usually has something in it). The
 ``focus`` argument of ``scenarios`` shifts the weights towards one area without excluding others.
 
@@ -21,9 +21,8 @@ import dataclasses
 import json
 from typing import Any
 
-from hypothesis import strategies as st
-
 import oracle
+from hypothesis import strategies as st
 from oracle import HOME, LOOPBACK, LOOPBACK_PORT, Scenario
 
 NAMES = ("default", "dev", "prod", "src", "my prof")
@@ -109,7 +108,9 @@ def static_keys(draw: st.DrawFn, name: str) -> list[tuple[str, str, str]]:
 
 
 @st.composite
-def role(draw: st.DrawFn, name: str, focus: str, defined: tuple[str, ...]) -> list[tuple[str, str, str]]:
+def role(
+    draw: st.DrawFn, name: str, focus: str, defined: tuple[str, ...]
+) -> list[tuple[str, str, str]]:
     place = draw(weighted((5, "config"), (1, "credentials")))
     out = [(place, "role_arn", f"arn:aws:iam::123456789012:role/r-{name.replace(' ', '-')}")]
     mode = draw(
@@ -245,7 +246,9 @@ def profile(draw: st.DrawFn, name: str, focus: str, defined: tuple[str, ...]) ->
     if name == "default":
         p.config_header = draw(weighted((12, "standard"), (3, "prefixed"), (2, "both-default")))
     else:
-        p.config_header = draw(weighted((30, "standard"), (1, "bare"), (1, "quoted"), (1, "spaced")))
+        p.config_header = draw(
+            weighted((30, "standard"), (1, "bare"), (1, "quoted"), (1, "spaced"))
+        )
     p.credentials_header = draw(weighted((24, "standard"), (1, "prefixed")))
     p.decoy_first = draw(st.booleans())
     return p
@@ -276,7 +279,9 @@ def env_keys(draw: st.DrawFn, focus: str) -> dict[str, str]:
         env["AWS_SECRET_ACCESS_KEY"] = "env-secret"
     elif mode == "empty_secret":
         env["AWS_SECRET_ACCESS_KEY"] = ""
-    token = draw(weighted((4, None), (1, "AWS_SESSION_TOKEN"), (1, "AWS_SECURITY_TOKEN"), (1, "both")))
+    token = draw(
+        weighted((4, None), (1, "AWS_SESSION_TOKEN"), (1, "AWS_SECURITY_TOKEN"), (1, "both"))
+    )
     if token == "both":
         env["AWS_SESSION_TOKEN"] = "t-session"
         env["AWS_SECURITY_TOKEN"] = "t-security"
@@ -360,7 +365,11 @@ def legacy_env(draw: st.DrawFn, focus: str) -> tuple[dict[str, str], dict[str, b
     env: dict[str, str] = {}
     files: dict[str, bytes] = {}
     rare = 4 if focus == "env" else 14
-    ec2 = draw(weighted((rare, None), (2, "ok"), (1, "no_key"), (1, "no_secret"), (1, "missing"), (1, "tilde")))
+    ec2 = draw(
+        weighted(
+            (rare, None), (2, "ok"), (1, "no_key"), (1, "no_secret"), (1, "missing"), (1, "tilde")
+        )
+    )
     if ec2 in ("ok", "no_key", "no_secret"):
         env["AWS_CREDENTIAL_FILE"] = f"{HOME}/ec2-creds"
         body = {
@@ -374,8 +383,19 @@ def legacy_env(draw: st.DrawFn, focus: str) -> tuple[dict[str, str], dict[str, b
     elif ec2 == "tilde":
         env["AWS_CREDENTIAL_FILE"] = "~/ec2-tilde"
         files["ec2-tilde"] = b"AWSAccessKeyId = AKIAQ2EC2FILE0000002\nAWSSecretKey = s\n"
-    boto_body = b"[Credentials]\naws_access_key_id = AKIAQ2BOTO0000000001\naws_secret_access_key = b\n"
-    boto = draw(weighted((rare, None), (2, "env_ok"), (1, "env_nokeys"), (1, "env_missing"), (2, "home"), (1, "no_secret")))
+    boto_body = (
+        b"[Credentials]\naws_access_key_id = AKIAQ2BOTO0000000001\naws_secret_access_key = b\n"
+    )
+    boto = draw(
+        weighted(
+            (rare, None),
+            (2, "env_ok"),
+            (1, "env_nokeys"),
+            (1, "env_missing"),
+            (2, "home"),
+            (1, "no_secret"),
+        )
+    )
     if boto == "env_ok":
         env["BOTO_CONFIG"] = f"{HOME}/boto.cfg"
         files["boto.cfg"] = boto_body
@@ -423,11 +443,15 @@ def container_env(draw: st.DrawFn, focus: str) -> tuple[dict[str, str], dict[str
     if mode == "full_empty":
         env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = ""
     if mode == "full_bad_host":
-        host = draw(st.sampled_from(["10.0.0.5", "169.254.170.99", "metadata.invalid", "192.168.1.1"]))
+        host = draw(
+            st.sampled_from(["10.0.0.5", "169.254.170.99", "metadata.invalid", "192.168.1.1"])
+        )
         env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = f"http://{host}/creds"
-    auth = draw(weighted((4, None), (1, "token"), (1, "file"), (1, "file_missing")))
+    auth = draw(weighted((8, None), (2, "token"), (2, "file"), (2, "file_missing"), (1, "bad_token")))
     if auth == "token":
         env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "container-auth"
+    elif auth == "bad_token":
+        env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "container-auth\nInjected: header"
     elif auth == "file":
         env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] = f"{HOME}/container-token"
         files["container-token"] = b"container-auth-from-file"
@@ -506,7 +530,11 @@ def argv(draw: st.DrawFn, focus: str, defined: tuple[str, ...]) -> list[str]:
         )
     )
     if extra:
-        words = [*extra, *words] if draw(st.booleans()) else [*words[: len(base)], *extra, *words[len(base) :]]
+        words = (
+            [*extra, *words]
+            if draw(st.booleans())
+            else [*words[: len(base)], *extra, *words[len(base) :]]
+        )
     return words
 
 
@@ -620,9 +648,11 @@ def render_file(sections: list[tuple[str, list[str]]], quirks: list[str], draw: 
             raw_prefix = b"\xef\xbb\xbf"
         elif quirk in ("continuation", "blank_continuation") and (at := pick_line(value_safe=True)):
             i, j = at
-            extra = ["", "    aws_secret_access_key = indented"] if quirk == "blank_continuation" else [
-                "  aws_secret_access_key = indented"
-            ]
+            extra = (
+                ["", "    aws_secret_access_key = indented"]
+                if quirk == "blank_continuation"
+                else ["  aws_secret_access_key = indented"]
+            )
             sections[i][1][j + 1 : j + 1] = extra
         elif quirk == "default_section":
             body = draw(st.sampled_from(DEFAULT_SECTION_BODIES))
@@ -703,7 +733,9 @@ def worlds(draw: st.DrawFn, focus: str = "all") -> World:
         for arn in ARNS
     }
     login_cache_mode = draw(
-        weighted((14, "default"), (1, "tilde"), (1, "dollar_home"), (1, "absolute"), (1, "mismatch"))
+        weighted(
+            (14, "default"), (1, "tilde"), (1, "dollar_home"), (1, "absolute"), (1, "mismatch")
+        )
     )
 
     quirk_rate = 2 if focus == "syntax" else 12  # one in N files gets quirks
@@ -780,7 +812,11 @@ def scenarios(draw: st.DrawFn, focus: str = "all") -> Scenario:
             headers = _header(p, "config")
             body = _key_lines(p.config, style)
             if len(headers) == 2:
-                decoy = ["region = eu-west-3", "credential_process = " + oracle.process_command(access_key_id="ASIADECOYSECTION0001")]
+                decoy = [
+                    "region = eu-west-3",
+                    "credential_process = "
+                    + oracle.process_command(access_key_id="ASIADECOYSECTION0001"),
+                ]
                 pair = [(headers[0], decoy), (headers[1], body)]
                 if not p.decoy_first:
                     pair = [(headers[0], body), (headers[1], decoy)]
@@ -788,14 +824,22 @@ def scenarios(draw: st.DrawFn, focus: str = "all") -> Scenario:
             else:
                 config_sections.append((headers[0], body))
         if p.credentials:
-            credentials_sections.append((_header(p, "credentials")[0], _key_lines(p.credentials, style)))
+            credentials_sections.append(
+                (_header(p, "credentials")[0], _key_lines(p.credentials, style))
+            )
     if w.sso_session_place != "absent":
         section = ("[sso-session s1]", _key_lines(w.sso_session or {}, style))
-        (config_sections if w.sso_session_place == "config" else credentials_sections).append(section)
+        (config_sections if w.sso_session_place == "config" else credentials_sections).append(
+            section
+        )
     # Section order is part of the semantics ([default] vs [profile default], duplicates).
     config_sections = draw(st.permutations(config_sections)) if chance(draw, 4) else config_sections
 
-    config_bytes = render_file(config_sections, w.quirks["config"], draw) if (config_sections or w.quirks["config"]) else None
+    config_bytes = (
+        render_file(config_sections, w.quirks["config"], draw)
+        if (config_sections or w.quirks["config"])
+        else None
+    )
     credentials_bytes = (
         render_file(credentials_sections, w.quirks["credentials"], draw)
         if (credentials_sections or w.quirks["credentials"])
@@ -843,8 +887,12 @@ def scenarios(draw: st.DrawFn, focus: str = "all") -> Scenario:
         files["wi-token"] = b"eyJhbGciOi.web-identity.token"
     if draw(st.booleans()):
         files[oracle.sso_cache_relpath("s1")] = json.dumps(
-            {"accessToken": "sso-token", "expiresAt": oracle.future_iso(), "region": "us-east-1",
-             "startUrl": SSO_VALUES["sso_start_url"]}
+            {
+                "accessToken": "sso-token",
+                "expiresAt": oracle.future_iso(),
+                "region": "us-east-1",
+                "startUrl": SSO_VALUES["sso_start_url"],
+            }
         ).encode()
 
     return oracle.scenario(files=files, dirs=dirs, env=env, argv=w.argv)

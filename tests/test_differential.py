@@ -14,13 +14,13 @@ The total per run is the sum of the ``max_examples`` below (2,100).
 
 from __future__ import annotations
 
+import json
 import os
 
-import pytest
-from hypothesis import HealthCheck, event, given, reject, settings
-
 import oracle
+import pytest
 import strategies
+from hypothesis import HealthCheck, event, given, reject, settings
 
 pytestmark = [pytest.mark.oracle, pytest.mark.usefixtures("no_external_network")]
 
@@ -28,16 +28,23 @@ DIFFERENTIAL = settings(
     deadline=None,
     derandomize=False,
     print_blob=True,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    report_multiple_bugs=False,  # shrink one failure per test; shrinking is the slow part
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.filter_too_much,
+    ],
 )
 
 
-def check_agreement(scn: oracle.Scenario) -> None:
+def check_agreement(scn: oracle.Scenario, *, generated: bool = True) -> None:
     """Resolve ``scn`` with botocore (v1 and v2 rules) and with awsguard; fail on any difference."""
     with oracle.materialize(scn) as m:
         try:
             v1 = oracle.run_botocore(m, major=1)
         except oracle.UsageError:
+            if not generated:
+                raise
             reject()  # the CLI itself would exit 2 before resolving anything
         # Only the order of AWS_PROFILE/AWS_DEFAULT_PROFILE differs between the majors, so a
         # second botocore run is needed only when both are present (checked by
@@ -46,13 +53,175 @@ def check_agreement(scn: oracle.Scenario) -> None:
         v2 = oracle.run_botocore(m, major=2) if both else v1
         oracle.STATS["differential scenarios"] += 1
         oracle.STATS[f"outcome {v1.source or v1.error}"] += 1
-        event(f"botocore v1: {v1.source or v1.error}")
+        if generated:
+            event(f"botocore v1: {v1.source or v1.error}")
         comparisons = [
             oracle.compare(m, major=1, oracle=v1),
             oracle.compare(m, major=2, oracle=v2),
         ]
         if not all(c.agree for c in comparisons):
             raise AssertionError(oracle.disagreement_report(scn, m, comparisons))
+
+
+# ---------------------------------------------------------------------------------------------
+# Fixed shapes: every provider and every error at least once per run, whatever Hypothesis draws
+# ---------------------------------------------------------------------------------------------
+
+_KEYS = "aws_access_key_id = AKIAQ2EXAMPLEKEY0001\naws_secret_access_key = s\n"
+_ENV_KEYS = {"AWS_ACCESS_KEY_ID": "AKIAQ2ENVIRONMENT001", "AWS_SECRET_ACCESS_KEY": "e"}
+_ROLE = "role_arn = arn:aws:iam::123456789012:role/r\n"
+_ARN = strategies.ARNS[0]
+
+
+def _login(doc: object) -> dict[str, str]:
+    text = doc if isinstance(doc, str) else json.dumps(doc)
+    return {oracle.login_cache_relpath(_ARN): text}
+
+
+_LOGIN = f"[default]\nlogin_session = {_ARN}\n"
+_SSO = (
+    "[default]\nsso_start_url = https://x.awsapps.com/start\nsso_region = us-east-1\n"
+    "sso_account_id = 123456789012\nsso_role_name = R\n"
+)
+_scn = oracle.scenario
+
+SHAPES: dict[str, tuple[oracle.Scenario, tuple[str | None, str | None]]] = {
+    "env": (_scn(env=_ENV_KEYS), ("env", None)),
+    "assume-role": (
+        _scn(config=f"[default]\n{_ROLE}source_profile = s\n", credentials=f"[s]\n{_KEYS}"),
+        ("assume-role", None),
+    ),
+    "web identity": (
+        _scn(config=f"[default]\n{_ROLE}web_identity_token_file = @HOME@/t\n"),
+        ("assume-role-with-web-identity", None),
+    ),
+    "sso": (_scn(config=_SSO), ("sso", None)),
+    "shared credentials": (
+        _scn(credentials=f"[default]\n{_KEYS}"),
+        ("shared-credentials-file", None),
+    ),
+    "login": (_scn(config=_LOGIN, files=_login(oracle.login_token())), ("login", None)),
+    "process": (
+        _scn(config=f"[default]\ncredential_process = {oracle.process_command()}\n"),
+        ("custom-process", None),
+    ),
+    "config keys": (_scn(config=f"[default]\n{_KEYS}"), ("config-file", None)),
+    "ec2 file": (
+        _scn(files={"e": "AWSAccessKeyId=A\nAWSSecretKey=s\n"}, env={"AWS_CREDENTIAL_FILE": "~/e"}),
+        ("ec2-credentials-file", None),
+    ),
+    "boto": (_scn(files={".boto": f"[Credentials]\n{_KEYS}"}), ("boto-config", None)),
+    "container": (
+        _scn(env={"AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/x"}),
+        ("container-role", None),
+    ),
+    "imds": (_scn(env={"AWS_EC2_METADATA_DISABLED": None}), ("iam-role", None)),
+    "no credentials": (_scn(), (None, "NoCredentialsError")),
+    "no-sign-request": (
+        _scn(
+            config=f"[default]\n{_ROLE}", argv=["--no-sign-request", "sts", "get-caller-identity"]
+        ),
+        (None, None),
+    ),
+    "missing profile": (_scn(env={"AWS_PROFILE": "nope"}), (None, "ProfileNotFound")),
+    "partial env": (_scn(env={"AWS_ACCESS_KEY_ID": "A"}), (None, "PartialCredentialsError")),
+    "both role sources": (
+        _scn(
+            config=f"[default]\n{_ROLE}source_profile = default\ncredential_source = Environment\n"
+        ),
+        (None, "InvalidConfigError"),
+    ),
+    "role loop": (
+        _scn(config=f"[default]\n{_ROLE}source_profile = default\n"),
+        (None, "InfiniteLoopConfigError"),
+    ),
+    "bad ini": (_scn(config="[default]\nregion = a\nregion = b\n"), (None, "ConfigParseError")),
+    "missing ec2 file": (
+        _scn(env={"AWS_CREDENTIAL_FILE": "@HOME@/none"}),
+        (None, "ConfigNotFound"),
+    ),
+    "credential_source without source": (
+        _scn(config=f"[default]\n{_ROLE}credential_source = EcsContainer\n"),
+        (None, "CredentialRetrievalError"),
+    ),
+    "missing login cache": (_scn(config=_LOGIN), (None, "LoginTokenLoadError")),
+    "login cache not JSON": (_scn(config=_LOGIN, files=_login("{")), (None, "KeyError")),
+    "login expiresAt garbage": (
+        _scn(config=_LOGIN, files=_login(oracle.login_token(expires_at="soon"))),
+        (None, "ParserError"),
+    ),
+    "login expiresAt a number": (
+        _scn(config=_LOGIN, files=_login(oracle.login_token(expires_at=12345))),  # type: ignore[arg-type]
+        (None, "TypeError"),
+    ),
+    "env expiration garbage": (
+        _scn(env={**_ENV_KEYS, "AWS_CREDENTIAL_EXPIRATION": "soon"}),
+        (None, "ParserError"),
+    ),
+    "container host": (
+        _scn(env={"AWS_CONTAINER_CREDENTIALS_FULL_URI": "http://10.0.0.1/c"}),
+        (None, "ValueError"),
+    ),
+    "container token file": (
+        _scn(
+            env={
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/x",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "@HOME@/none",
+            }
+        ),
+        (None, "FileNotFoundError"),
+    ),
+    "sso-session checked by the token provider": (
+        _scn(config="[default]\nsso_session = gone\n", env=_ENV_KEYS),
+        (None, "InvalidConfigError"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_fixed_shape_matches_botocore(name: str) -> None:
+    scn, expected = SHAPES[name]
+    assert oracle.botocore_outcome(scn).key() == expected, "the oracle itself changed"
+    check_agreement(scn, generated=False)
+
+
+def test_fixed_shapes_cover_every_method_and_error() -> None:
+    seen = {expected for _, expected in SHAPES.values()}
+    methods = {source for source, _ in seen if source}
+    errors = {error for _, error in seen if error}
+    assert methods == {
+        "env",
+        "assume-role",
+        "assume-role-with-web-identity",
+        "sso",
+        "shared-credentials-file",
+        "login",
+        "custom-process",
+        "config-file",
+        "ec2-credentials-file",
+        "boto-config",
+        "container-role",
+        "iam-role",
+    }
+    assert {
+        "ProfileNotFound",
+        "PartialCredentialsError",
+        "InvalidConfigError",
+        "InfiniteLoopConfigError",
+        "ConfigParseError",
+        "ConfigNotFound",
+        "CredentialRetrievalError",
+        "LoginTokenLoadError",
+        "KeyError",
+        "ValueError",
+        "FileNotFoundError",
+        "NoCredentialsError",
+    } <= errors
+
+
+# ---------------------------------------------------------------------------------------------
+# Generated scenarios
+# ---------------------------------------------------------------------------------------------
 
 
 @settings(DIFFERENTIAL, max_examples=1100)
