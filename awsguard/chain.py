@@ -160,6 +160,20 @@ def _dateutil_parse(value: str) -> float | None:
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def shown(value: object) -> str:
+    """A file value as it may appear in a message or report.
+
+    Only its first line: an accidentally indented ``aws_secret_access_key = …`` on the next line
+    becomes a continuation of the value above it, and must never be printed.  Long values are cut.
+    """
+    if not isinstance(value, str):
+        return "<nested value>"
+    first, newline, _ = value.partition("\n")
+    if len(first) > 200:
+        return first[:200] + "…"
+    return first + ("…" if newline else "")
+
+
 def _get(profile: Profile, key: str) -> Setting | None:
     return profile.get(key)
 
@@ -192,14 +206,14 @@ def _static_keys(profile: Profile, method: str, where: str) -> Found:
             key.origin,
         )
     claim = _text(profile.get("aws_account_id"))
-    ident = _key_identity(key.value, claim, "aws_account_id")
+    ident = _key_identity(key.value, shown(claim) if claim else None, "aws_account_id")
     return Found(f"aws_access_key_id is set in {where}", key.origin, ident)
 
 
 def _arn_identity(arn: object, source: str) -> Identity:
     parsed = identity.parse_arn(arn) if isinstance(arn, str) else None
     account = parsed.account if parsed else None
-    return Identity(account, source if account else None, arn if isinstance(arn, str) else None)
+    return Identity(account, source if account else None, shown(arn) if arn else None)
 
 
 # -- 1. env ----------------------------------------------------------------------------------
@@ -272,11 +286,11 @@ def _assume(ctx: Context, name: str, visited: list[str]) -> Found:
         if not isinstance(source_name, str) or source_name not in CREDENTIAL_SOURCES:
             raise Failure(
                 "InvalidConfigError",
-                f'The credential source "{source_name}" referenced in profile "{name}" is not valid.',
+                f'The credential source "{shown(source_name)}" referenced in profile "{name}" is not valid.',
                 credential_source.origin,
             )
         source = _from_credential_source(ctx, source_name, name, credential_source.origin)
-        ctx.hops.append(Hop(name, str(role.value), f"credential_source {source_name}"))
+        ctx.hops.append(Hop(name, shown(role.value), f"credential_source {source_name}"))
         ctx.source_method = source
         return _role_found(ctx, role)
     assert source_profile is not None
@@ -284,7 +298,7 @@ def _assume(ctx: Context, name: str, visited: list[str]) -> Found:
     _validate_source_profile(ctx, name, source, visited, source_profile.origin)
     assert isinstance(source, str)
     visited.append(source)
-    ctx.hops.append(Hop(name, str(role.value), f"source_profile {source}"))
+    ctx.hops.append(Hop(name, shown(role.value), f"source_profile {source}"))
     # AssumeRoleProvider._resolve_credentials_from_profile
     source_cfg = ctx.files.merged(source)
     if _has_static(source_cfg) or not _has_role(source_cfg):
@@ -304,7 +318,7 @@ def _assume(ctx: Context, name: str, visited: list[str]) -> Found:
 def _role_found(ctx: Context, role: Setting) -> Found:
     # The outermost role is what the CLI runs as; report it.
     outer = ctx.hops[0]
-    ident = _arn_identity(outer.role_arn, "role_arn")
+    ident = _arn_identity(ctx.files.merged(outer.profile)["role_arn"].value, "role_arn")
     via = " -> ".join(f"{h.profile}" for h in ctx.hops)
     detail = f"via {via}"
     if ctx.source_profile is not None and ctx.source_method is not None:
@@ -324,7 +338,7 @@ def _validate_source_profile(
     if not ctx.files.exists(source):
         raise Failure(
             "InvalidConfigError",
-            f'The source_profile "{source}" referenced in the profile "{parent}" does not exist.',
+            f'The source_profile "{shown(source)}" referenced in the profile "{parent}" does not exist.',
             origin,
         )
     if source not in visited:
@@ -476,7 +490,7 @@ def sso_config(ctx: Context, profile_name: str) -> dict[str, Setting] | None:
         if session is None:
             raise Failure(
                 "InvalidConfigError",
-                f'The specified sso-session does not exist: "{session_name.value}"',
+                f'The specified sso-session does not exist: "{shown(session_name.value)}"',
                 session_name.origin,
             )
         for key, setting in session.items():
@@ -505,8 +519,11 @@ def sso(ctx: Context, profile_name: str) -> Found | str:
     if config is None:
         return "no sso_account_id or sso_role_name in the profile"
     account = _text(config["sso_account_id"])
+    account = shown(account) if account else None
     role = _text(config["sso_role_name"])
-    ident = Identity(account, "sso_account_id" if account else None, f"sso role {role}" if role else None)
+    ident = Identity(
+        account, "sso_account_id" if account else None, f"sso role {shown(role)}" if role else None
+    )
     state = sso_token_state(ctx, config)
     if state is not None:
         ident.expires = state[1]
@@ -550,7 +567,7 @@ def sso_token_provider_problem(ctx: Context, profile_name: str) -> Failure | Non
         return Failure(
             "InvalidConfigError",
             f'The profile "{profile_name}" is configured to use the SSO token provider but the '
-            f'"{name}" sso_session configuration does not exist.',
+            f'"{shown(name)}" sso_session configuration does not exist.',
             setting.origin,
         )
     missing = [key for key in ("sso_start_url", "sso_region") if key not in session]
@@ -610,7 +627,7 @@ def login(ctx: Context, profile_name: str) -> Found | str:
         raise Failure(
             "LoginTokenLoadError",
             f"Error loading login session token: Unable to load a existing login session for "
-            f"session {session}. Please reauthenticate with 'aws login'.",
+            f"session {shown(session)}. Please reauthenticate with 'aws login'.",
             setting.origin,
         )
     try:
@@ -631,7 +648,7 @@ def login(ctx: Context, profile_name: str) -> Found | str:
             raise Failure("TypeError", f"'{type(access).__name__}' object is not subscriptable", path)
     expires = ctx.timestamp(values[3], path)
     account = values[4] if isinstance(values[4], str) and values[4] else None
-    ident = Identity(account, "login-cache" if account else None, session, expires)
+    ident = Identity(account, "login-cache" if account else None, shown(session), expires)
     if account is None:
         arn_account = _arn_identity(session, "login_session")
         ident.account, ident.account_from = arn_account.account, arn_account.account_from
@@ -698,7 +715,7 @@ def process(ctx: Context, profile_name: str) -> Found | str:
     if problem is not None:
         raise Failure(problem, f"credential_process cannot be started: {words[0]}", setting.origin)
     claim = _text(profile.get("aws_account_id"))
-    ident = Identity(claim, "aws_account_id" if claim else None)
+    ident = Identity(shown(claim) if claim else None, "aws_account_id" if claim else None)
     return Found(f"credential_process is set (runs {os.path.basename(words[0])})", setting.origin, ident)
 
 

@@ -142,6 +142,8 @@ def _parse(lines: list[str], first: int, path: str) -> _Parsed:
             pending += 1
             continue
         c = s[0]
+        if c in "#;":  # full-line comment, indented or not; dropped even inside a value
+            continue
         # NONSPACECRE.search(line).start(): the indentation. `s is line` (nothing stripped)
         # and `line[0] == c` are cheap ways to see that it is 0.
         if s is line or line[0] == c:
@@ -199,7 +201,11 @@ def _parse(lines: list[str], first: int, path: str) -> _Parsed:
 
 
 def _value(opt: _Opt) -> str:
-    """``_join_multiline_values``: join the parts with newlines and rstrip."""
+    """``_join_multiline_values``: join the parts with newlines and rstrip.
+
+    With blank lines only stored before a continuation line (see ``_parse``) the rstrip has
+    nothing left to remove; it is kept so the function stays a literal mirror.
+    """
     if len(opt) == 2:
         return opt[1]  # type: ignore[no-any-return]
     return "\n".join(opt[1:]).rstrip()
@@ -354,7 +360,7 @@ def _validate(text: str) -> list[str] | None:
                 return None
             keys.add(key)
             has_opt = True
-            nested = not val.strip()
+            nested = not val  # s is stripped: val is "" or ends with a non-blank
         if end < 0:
             break
         start = end + 1
@@ -451,8 +457,11 @@ class IniFile:
         return None if view is None else dict(view)
 
     def header_line(self, name: str) -> int | None:
-        """1-based line of the header of section ``name``, None if there is no such section."""
-        if self._full is None and name != _DEFAULT and name and "\n" not in name:
+        """1-based line of the header of section ``name``, None if there is no such section
+        (and for DEFAULT, which is not a section)."""
+        if not name or name == _DEFAULT or "\n" in name:
+            return None  # no header can produce it; DEFAULT is not a section
+        if self._full is None:
             try:
                 starts = _header_starts(self._text, name)
                 if len(starts) <= 1:
@@ -543,7 +552,7 @@ class IniFile:
         except ParseError:
             raise _Unsure from None
         if pre.sections or pre.defaults:
-            raise _Unsure
+            raise _Unsure  # (also caught by the indented-"[" scan below)
         names = heads if "" not in heads else [h for h in heads if h]
         if _DEFAULT in names:
             names = [h for h in names if h != _DEFAULT]

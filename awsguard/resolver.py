@@ -270,7 +270,7 @@ def profile_session(ctx: chain.Context, profile: str) -> Session | None:
 
             parsed = identity.parse_arn(arn)
             account = parsed.account if parsed else None
-        return Session("login", profile, arn, account, expires, state, setting.origin)
+        return Session("login", profile, chain.shown(arn), account, expires, state, setting.origin)
     if "sso_account_id" in merged or "sso_role_name" in merged:
         try:
             config = chain.sso_config(ctx, profile)
@@ -284,5 +284,6 @@ def profile_session(ctx: chain.Context, profile: str) -> Session | None:
         token = chain.sso_token_state(ctx, config) if config else None
         state, expires = token if token else ("missing", None)
         origin = (account_setting or role_setting).origin if (account_setting or role_setting) else None
-        return Session("sso", profile, f"sso role {role}" if role else None, account, expires, state, origin)
+        principal = f"sso role {chain.shown(role)}" if role else None
+        return Session("sso", profile, principal, chain.shown(account) if account else None, expires, state, origin)
     return None

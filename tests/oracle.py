@@ -820,6 +820,12 @@ def process_command(
     return "/bin/echo '" + json.dumps(doc, separators=(",", ":")) + "'"
 
 
+def botocore_flavour() -> str:
+    """``"cli"`` when this process resolves with the copy vendored in awscli (what the real `aws`
+    v1 runs), ``"pypi"`` for PyPI's botocore package (see conftest.py)."""
+    return "cli" if os.sep + "awscli" + os.sep in botocore.__file__ else "pypi"
+
+
 def botocore_identity() -> str:
     """Which botocore this process resolves with (pytest report header)."""
     return f"botocore {botocore.__version__} from {os.path.dirname(botocore.__file__)}"

@@ -447,7 +447,9 @@ def container_env(draw: st.DrawFn, focus: str) -> tuple[dict[str, str], dict[str
             st.sampled_from(["10.0.0.5", "169.254.170.99", "metadata.invalid", "192.168.1.1"])
         )
         env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = f"http://{host}/creds"
-    auth = draw(weighted((8, None), (2, "token"), (2, "file"), (2, "file_missing"), (1, "bad_token")))
+    auth = draw(
+        weighted((8, None), (2, "token"), (2, "file"), (2, "file_missing"), (1, "bad_token"))
+    )
     if auth == "token":
         env["AWS_CONTAINER_AUTHORIZATION_TOKEN"] = "container-auth"
     elif auth == "bad_token":

@@ -896,3 +896,38 @@ def test_extra_sso_session_is_validated_on_every_client() -> None:
         else:
             assert 'the "gone" sso_session configuration does not exist' in proc.stderr, proc.stderr
         assert (sum(1 for r in server.requests if r[0] == "POST") > posts) == reaches_service
+
+
+def test_extra_web_identity_token_file_read_timing() -> None:
+    """The two botocores installed here disagree on *when* the web-identity token file is read.
+    PyPI botocore (1.44) reads it at first use (reference §1 row 3: "Deferred"). The copy that
+    awscli 1.46 vendors — what the real `aws` v1 runs — puts the token into the role-credential
+    cache key (``AssumeRoleWithWebIdentityCredentialFetcher._cache_key_args``), so it reads the
+    file while the chain is resolved: a missing file is a bare FileNotFoundError before any
+    request, even for an unsigned operation. The in-process oracle follows
+    AWSGUARD_ORACLE_BOTOCORE (default: PyPI) and awsguard must agree with it."""
+    config = "[default]\nweb_identity_token_file = @HOME@/missing-token\n" + ROLE
+    scn = scenario(config=config)
+    aws = os.path.join(os.path.dirname(sys.executable), "aws")
+    server = oracle.loopback_server()
+    unsigned = [
+        *("sts", "assume-role-with-web-identity", "--role-arn", "arn:aws:iam::1:role/x"),
+        *("--role-session-name", "s1", "--web-identity-token", "token-token"),
+        *("--region", "us-east-1", "--endpoint-url", f"http://{server.hostport}/"),
+    ]
+    posts = sum(1 for r in server.requests if r[0] == "POST")
+    with oracle.materialize(scn) as m:
+        proc = subprocess.run(
+            [aws, *unsigned], env=m.env, capture_output=True, text=True, timeout=60, check=False
+        )
+    assert proc.returncode == 255 and "No such file or directory" in proc.stderr, proc
+    assert sum(1 for r in server.requests if r[0] == "POST") == posts  # never sent
+    if oracle.botocore_flavour() == "cli":
+        expect(scn, None, "FileNotFoundError")
+    else:
+        expect(scn, "assume-role-with-web-identity")
+    # With the file present, both agree.
+    expect(
+        scenario(config=config, files={"missing-token": "eyJ.token"}),
+        "assume-role-with-web-identity",
+    )

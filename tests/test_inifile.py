@@ -8,6 +8,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -91,6 +92,15 @@ def oracle(path: str) -> dict[str, dict[str, object]] | None:
         return None
 
 
+def oracle_text(text: str) -> dict[str, dict[str, object]] | None:
+    with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
+        f.write(text)
+    try:
+        return oracle(f.name)
+    finally:
+        os.unlink(f.name)
+
+
 class _RecordingParser(configparser.RawConfigParser):
     """RawConfigParser that records the lines of the errors it collects (ParsingError)."""
 
@@ -131,6 +141,15 @@ def decode_error_line(data: bytes) -> int | None:
         return None
     head = text[: bad[0]].replace("\r\n", "\n").replace("\r", "\n")
     return head.count("\n") + 1
+
+
+def has_bad_nested_default(ini: IniFile) -> bool:
+    parsed = ini._full
+    assert parsed is not None
+    return any(
+        inifile._is_nested_candidate(opt) and inifile._nested(inifile._value(opt)) is None
+        for opt in parsed.defaults.values()
+    )
 
 
 # -- the differential test ----------------------------------------------------------------------
@@ -298,6 +317,10 @@ def _check_against_oracle(path: str, data: bytes) -> None:
         assert ini is not None
         assert expected is not None, f"{mode}: botocore raises, we do not"
         assert ini.section_names() == list(expected)
+        if mode == "fast":
+            # A valid file is validated by _validate, not by the reference parser, unless a
+            # DEFAULT value is a nested block botocore would reject if a section inherited it.
+            assert ini._full is None or has_bad_nested_default(ini), "needless full parse"
         for name, section in expected.items():
             got = ini.section(name)
             assert got is not None
@@ -341,6 +364,11 @@ def _check_against_oracle(path: str, data: bytes) -> None:
             cut = min(i for i in (src.find("="), src.find(":")) if i >= 0)
             assert src[:cut].rstrip().lower() == key
     assert lazy.section_names() == list(expected)
+    # The lazy object only parses the whole file when an indented line looks like a header.
+    assert lazy._full is None or any(
+        line[:1] != "[" and line.strip()[:1] == "[" and line.strip().rfind("]") >= 2
+        for line in text
+    ), "needless full parse"
 
 
 @settings(
@@ -406,6 +434,12 @@ def test_option_names_are_lower_cased_but_nested_keys_are_not() -> None:
 def test_both_delimiters_and_the_first_one_wins() -> None:
     ini = parse_text("[a]\nk1: a=b\nk2 = a:b\nk3:=x\n")
     assert values(ini, "a") == {"k1": "a=b", "k2": "a:b", "k3": "=x"}
+    assert ini._full is None  # validated without the reference parser
+    # The key ends at the first delimiter, so these two lines set the same key.
+    for validate in (True, False):
+        with pytest.raises(ParseError) as exc:
+            parse_text("[a]\nk: v=1\nk = 2\n", validate=validate).section("a")
+        assert (exc.value.line, exc.value.reason) == (3, inifile.DUPLICATE_OPTION)
 
 
 def test_values_are_stripped_and_quotes_kept() -> None:
@@ -414,8 +448,9 @@ def test_values_are_stripped_and_quotes_kept() -> None:
 
 
 def test_no_inline_comments_but_full_line_comments_are_dropped() -> None:
-    ini = parse_text("[a]\n# c\n  ; c2\nk = v # note\nj = v ; note\n")
+    ini = parse_text("[a]\n# c\n  ; c2\n; c3\nk = v # note\nj = v ; note\n")
     assert values(ini, "a") == {"k": "v # note", "j": "v ; note"}
+    assert ini._full is None  # validated without the reference parser
 
 
 def test_percent_is_not_interpolated() -> None:
@@ -490,8 +525,12 @@ def test_indented_option_after_a_value_is_merged_into_it() -> None:
 
 
 def test_unicode_whitespace_indents() -> None:
-    ini = parse_text("[a]\nk = v\n\u3000more\n\x0cand\n")
-    assert values(ini, "a") == {"k": "v\nmore\nand"}
+    ini = parse_text("[a]\nk = v\n\u3000more\n\x0cand\n\x85x\n")
+    assert values(ini, "a") == {"k": "v\nmore\nand\nx"}
+    # Negative control: a zero-width space is not whitespace for Python, so no indent.
+    with pytest.raises(ParseError) as exc:
+        parse_text("[a]\nk = v\n\u200bmore\n")
+    assert (exc.value.line, exc.value.reason) == (3, inifile.NO_DELIMITER)
 
 
 def test_indented_header_after_an_option_is_a_continuation() -> None:
@@ -727,7 +766,6 @@ def test_unreadable_file_as_an_unprivileged_child() -> None:
     # Tests run as root here, and root reads mode-000 files. A child process imports everything
     # as root, then drops to nobody and compares with botocore on a real EACCES.
     import shutil
-    import tempfile
 
     work = tempfile.mkdtemp()
     try:
@@ -892,14 +930,3 @@ def test_entry_equality() -> None:
     assert Entry("v", 1) == Entry("v", 1)
     assert Entry("v", 1) != Entry("v", 2)
     assert Entry("v", 1) != "v"
-
-
-def oracle_text(text: str) -> dict[str, dict[str, object]] | None:
-    import tempfile
-
-    with tempfile.NamedTemporaryFile("w", suffix=".ini", delete=False) as f:
-        f.write(text)
-    try:
-        return oracle(f.name)
-    finally:
-        os.unlink(f.name)

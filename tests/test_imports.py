@@ -1,0 +1,71 @@
+"""The two import regimes (DESIGN.md §4): the resolver path imports only the standard library."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+PROBE = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[1])
+before = set(sys.modules)
+from awsguard import policy, render
+from awsguard.resolver import resolve
+env = {"HOME": sys.argv[2], "AWS_EC2_METADATA_DISABLED": "true", "PATH": "/usr/bin:/bin"}
+res = resolve(["sts", "get-caller-identity", "--profile", "test_user"], env, major=2, crt=True)
+findings, verdict = policy.judge(res, env)
+loaded = sorted(set(sys.modules) - before)
+print(json.dumps({"source": res.source, "verdict": verdict, "loaded": loaded}))
+"""
+
+FORBIDDEN = ("plumbum", "boto3", "botocore", "dateutil", "awscli", "s3transfer", "urllib3")
+
+
+def _probe(home: Path) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", PROBE, str(ROOT), str(home)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)
+
+
+def _field_report_home(tmp_path: Path) -> Path:
+    aws = tmp_path / ".aws"
+    aws.mkdir()
+    (aws / "config").write_text(
+        "[profile test_user]\nlogin_session = arn:aws:iam::999999999999:user/test_user_B\n"
+    )
+    (aws / "credentials").write_text(
+        "[test_user]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n"
+    )
+    return tmp_path
+
+
+def test_resolver_imports_no_third_party_module(tmp_path):
+    result = _probe(_field_report_home(tmp_path))
+    # The probe really resolved something (a broken import would not get here) ...
+    assert result["source"] == "shared-credentials-file"
+    assert result["verdict"] == "block"
+    loaded = result["loaded"]
+    bad = [m for m in loaded if m.split(".")[0] in FORBIDDEN]
+    assert bad == [], f"the hot path imported {bad}"
+    # ... and the check itself sees imports: awsguard's own modules are in the list.
+    assert "awsguard.chain" in loaded
+
+
+def test_probe_detects_a_forbidden_import(tmp_path):
+    """Negative control: the same probe does see botocore when something imports it."""
+    probe = PROBE.replace("from awsguard import policy, render", "import botocore; from awsguard import policy, render")
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", probe, str(ROOT), str(_field_report_home(tmp_path))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "botocore" in json.loads(out)["loaded"]
