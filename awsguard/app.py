@@ -14,7 +14,7 @@ from plumbum import cli
 from awsguard import __version__, errors
 
 
-class AwsGuard(cli.Application):  # type: ignore[misc]
+class AwsGuard(cli.Application):
     """Make sure `aws` runs as the identity you think it runs as."""
 
     PROGNAME = "awsguard"
@@ -36,7 +36,7 @@ class AwsGuard(cli.Application):  # type: ignore[misc]
 
 
 @AwsGuard.subcommand("explain")
-class Explain(cli.Application):  # type: ignore[misc]
+class Explain(cli.Application):
     """Show which credentials `aws AWS-ARGS` will use, what they shadow, and the verdict.
 
     Reads the same environment and files the real aws would, offline.  Put the aws arguments

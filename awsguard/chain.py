@@ -223,7 +223,11 @@ def env(ctx: Context) -> Found | str:
     """``EnvProvider``: ``AWS_ACCESS_KEY_ID`` non-empty selects it; the secret must follow."""
     e = ctx.environ
     if not e.get("AWS_ACCESS_KEY_ID", ""):
-        return "AWS_ACCESS_KEY_ID is empty" if "AWS_ACCESS_KEY_ID" in e else "AWS_ACCESS_KEY_ID is not set"
+        return (
+            "AWS_ACCESS_KEY_ID is empty"
+            if "AWS_ACCESS_KEY_ID" in e
+            else "AWS_ACCESS_KEY_ID is not set"
+        )
     if not e.get("AWS_SECRET_ACCESS_KEY", ""):
         raise Failure(
             "PartialCredentialsError",
@@ -289,27 +293,28 @@ def _assume(ctx: Context, name: str, visited: list[str]) -> Found:
                 f'The credential source "{shown(source_name)}" referenced in profile "{name}" is not valid.',
                 credential_source.origin,
             )
-        source = _from_credential_source(ctx, source_name, name, credential_source.origin)
+        method = _from_credential_source(ctx, source_name, name, credential_source.origin)
         ctx.hops.append(Hop(name, shown(role.value), f"credential_source {source_name}"))
-        ctx.source_method = source
+        ctx.source_method = method
         return _role_found(ctx, role)
     assert source_profile is not None
-    source = source_profile.value
-    _validate_source_profile(ctx, name, source, visited, source_profile.origin)
-    assert isinstance(source, str)
+    source_value = source_profile.value
+    _validate_source_profile(ctx, name, source_value, visited, source_profile.origin)
+    assert isinstance(source_value, str)
+    source = source_value
     visited.append(source)
     ctx.hops.append(Hop(name, shown(role.value), f"source_profile {source}"))
     # AssumeRoleProvider._resolve_credentials_from_profile
     source_cfg = ctx.files.merged(source)
     if _has_static(source_cfg) or not _has_role(source_cfg):
-        found, method = _profile_chain(ctx, source)
+        found, source_method = _profile_chain(ctx, source)
         if found is None:
             raise Failure(
                 "InvalidConfigError",
                 f'The source profile "{source}" must have credentials.',
                 source_profile.origin,
             )
-        ctx.source_method = method
+        ctx.source_method = source_method
         ctx.source_found = found
         return _role_found(ctx, role)
     return _assume(ctx, source, visited)
@@ -326,7 +331,9 @@ def _role_found(ctx: Context, role: Setting) -> Found:
     elif ctx.source_method is not None:
         detail += f"; source credentials: {ctx.source_method}"
     first = ctx.files.merged(outer.profile)["role_arn"]
-    return Found(f"role_arn is set (assumed through STS at first use; {detail})", first.origin, ident)
+    return Found(
+        f"role_arn is set (assumed through STS at first use; {detail})", first.origin, ident
+    )
 
 
 def _validate_source_profile(
@@ -346,8 +353,8 @@ def _validate_source_profile(
     if source != parent or not _has_static(ctx.files.merged(source)):
         raise Failure(
             "InfiniteLoopConfigError",
-            f'Infinite loop in credential configuration detected. Attempting to load from profile '
-            f'{source} which has already been visited. Visited profiles: {", ".join(visited)}',
+            f"Infinite loop in credential configuration detected. Attempting to load from profile "
+            f"{source} which has already been visited. Visited profiles: {', '.join(visited)}",
             origin,
         )
 
@@ -389,7 +396,9 @@ def _profile_chain(ctx: Context, profile: str) -> tuple[Found | None, str | None
     return None, None
 
 
-def run_profile_provider(ctx: Context, method: str, profile: str, *, disable_env: bool) -> Found | str:
+def run_profile_provider(
+    ctx: Context, method: str, profile: str, *, disable_env: bool
+) -> Found | str:
     if method == WEB_IDENTITY:
         return web_identity(ctx, profile, disable_env)
     if method == SSO:
@@ -467,7 +476,11 @@ def web_identity(ctx: Context, profile_name: str, disable_env: bool) -> Found | 
             token_origin,
         )
     ident = _arn_identity(role, "role_arn")
-    return Found("a web identity token file and role ARN are configured (STS at first use)", token_origin, ident)
+    return Found(
+        "a web identity token file and role ARN are configured (STS at first use)",
+        token_origin,
+        ident,
+    )
 
 
 # -- 4. SSO ----------------------------------------------------------------------------------
@@ -614,7 +627,7 @@ def login(ctx: Context, profile_name: str) -> Found | str:
     if ctx.crt is False:
         raise Failure(
             "MissingDependencyException",
-            'Missing Dependency: Using the login credential provider requires an additional '
+            "Missing Dependency: Using the login credential provider requires an additional "
             'dependency. You will need to pip install "botocore[crt]" before proceeding.',
             setting.origin,
         )
@@ -622,18 +635,21 @@ def login(ctx: Context, profile_name: str) -> Found | str:
     if not isinstance(session, str):
         raise Failure("AttributeError", "'dict' object has no attribute 'encode'", setting.origin)
     path = login_cache_path(ctx, session)
-    # JSONFileCache: "in" is os.path.isfile; loading errors (unreadable, not JSON) are a KeyError.
-    if not os.path.isfile(path):
+    # JSONFileCache: "in" is os.path.isfile; loading errors (unreadable, not JSON) are a KeyError;
+    # a file holding JSON null reads as "no token" (LoginCredentialFetcher checks `is None`).
+    token: object = None
+    if os.path.isfile(path):
+        try:
+            token = _load_json_strict(path)
+        except ValueError:
+            raise Failure("KeyError", f"the login cache file {path} is not valid JSON", path) from None
+    if token is None:
         raise Failure(
             "LoginTokenLoadError",
             f"Error loading login session token: Unable to load a existing login session for "
             f"session {shown(session)}. Please reauthenticate with 'aws login'.",
             setting.origin,
         )
-    try:
-        token = _load_json_strict(path)
-    except ValueError:
-        raise Failure("KeyError", f"the login cache file {path} is not valid JSON", path) from None
     fields = _login_fields(token, path)
     access = fields["accessToken"]
     values = []
@@ -645,7 +661,9 @@ def login(ctx: Context, profile_name: str) -> Found | str:
         elif isinstance(access, list | str):
             raise Failure("TypeError", f"{type(access).__name__} indices must be integers", path)
         else:
-            raise Failure("TypeError", f"'{type(access).__name__}' object is not subscriptable", path)
+            raise Failure(
+                "TypeError", f"'{type(access).__name__}' object is not subscriptable", path
+            )
     expires = ctx.timestamp(values[3], path)
     account = values[4] if isinstance(values[4], str) and values[4] else None
     ident = Identity(account, "login-cache" if account else None, shown(session), expires)
@@ -716,7 +734,9 @@ def process(ctx: Context, profile_name: str) -> Found | str:
         raise Failure(problem, f"credential_process cannot be started: {words[0]}", setting.origin)
     claim = _text(profile.get("aws_account_id"))
     ident = Identity(shown(claim) if claim else None, "aws_account_id" if claim else None)
-    return Found(f"credential_process is set (runs {os.path.basename(words[0])})", setting.origin, ident)
+    return Found(
+        f"credential_process is set (runs {os.path.basename(words[0])})", setting.origin, ident
+    )
 
 
 def _exec_problem(program: str, environ: Mapping[str, str]) -> str | None:
@@ -769,11 +789,17 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
         with open(path, "rb") as f:
             raw = f.read()
     except OSError:
-        raise Failure("ConfigNotFound", f"The specified config file ({path}) could not be found.", "AWS_CREDENTIAL_FILE") from None
+        raise Failure(
+            "ConfigNotFound",
+            f"The specified config file ({path}) could not be found.",
+            "AWS_CREDENTIAL_FILE",
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise Failure("UnicodeDecodeError", f"{path} is not valid UTF-8", "AWS_CREDENTIAL_FILE") from None
+        raise Failure(
+            "UnicodeDecodeError", f"{path} is not valid UTF-8", "AWS_CREDENTIAL_FILE"
+        ) from None
     # utils.parse_key_val_file_contents (text mode read: universal newlines, then splitlines).
     values: dict[str, str] = {}
     for line in text.splitlines():
@@ -783,8 +809,14 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
     if "AWSAccessKeyId" not in values:
         return f"{path} has no AWSAccessKeyId"
     if "AWSSecretKey" not in values:
-        raise Failure("KeyError", f"{path} has AWSAccessKeyId but no AWSSecretKey", "AWS_CREDENTIAL_FILE")
-    return Found(f"AWSAccessKeyId is set in {path}", "AWS_CREDENTIAL_FILE", _key_identity(values["AWSAccessKeyId"], None, ""))
+        raise Failure(
+            "KeyError", f"{path} has AWSAccessKeyId but no AWSSecretKey", "AWS_CREDENTIAL_FILE"
+        )
+    return Found(
+        f"AWSAccessKeyId is set in {path}",
+        "AWS_CREDENTIAL_FILE",
+        _key_identity(values["AWSAccessKeyId"], None, ""),
+    )
 
 
 # -- 10. boto config -------------------------------------------------------------------------
@@ -803,7 +835,9 @@ def boto_config(ctx: Context) -> Found | str:
         try:
             ini = inifile.load(path)
         except inifile.ParseError as exc:
-            raise Failure("ConfigParseError", f"Unable to parse config file: {path}", exc.path) from None
+            raise Failure(
+                "ConfigParseError", f"Unable to parse config file: {path}", exc.path
+            ) from None
         if ini is None:
             continue
         section = ini.section("Credentials")
@@ -816,7 +850,11 @@ def boto_config(ctx: Context) -> Found | str:
                 "Partial credentials found in boto-config, missing: aws_secret_access_key",
                 f"{path}:{key.line}",
             )
-        return Found(f"aws_access_key_id is set in {path}", f"{path}:{key.line}", _key_identity(key.value, None, ""))
+        return Found(
+            f"aws_access_key_id is set in {path}",
+            f"{path}:{key.line}",
+            _key_identity(key.value, None, ""),
+        )
     return "no boto config file with [Credentials] aws_access_key_id"
 
 
@@ -841,20 +879,38 @@ def container(ctx: Context) -> Found | str:
             with open(token_file, encoding="utf-8") as f:
                 token = f.read()
         except OSError as exc:
-            raise Failure(type(exc).__name__, "the container authorization token file cannot be read", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") from None
+            raise Failure(
+                type(exc).__name__,
+                "the container authorization token file cannot be read",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+            ) from None
         except UnicodeDecodeError:
-            raise Failure("UnicodeDecodeError", "the container authorization token file is not UTF-8", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE") from None
+            raise Failure(
+                "UnicodeDecodeError",
+                "the container authorization token file is not UTF-8",
+                "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+            ) from None
     elif "AWS_CONTAINER_AUTHORIZATION_TOKEN" in e:
         token = e["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
     if token is not None and ("\r" in token or "\n" in token):
-        raise Failure("ValueError", "Auth token value is not a legal header value", "AWS_CONTAINER_AUTHORIZATION_TOKEN")
+        raise Failure(
+            "ValueError",
+            "Auth token value is not a legal header value",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+        )
     if _CONTAINER_RELATIVE in e:
-        return Found("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set (fetched over HTTP)", _CONTAINER_RELATIVE, Identity())
+        return Found(
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set (fetched over HTTP)",
+            _CONTAINER_RELATIVE,
+            Identity(),
+        )
     url = e[_CONTAINER_FULL]
     problem = _container_url_problem(url)
     if problem is not None:
         raise Failure("ValueError", problem, _CONTAINER_FULL)
-    return Found("AWS_CONTAINER_CREDENTIALS_FULL_URI is set (fetched over HTTP)", _CONTAINER_FULL, Identity())
+    return Found(
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI is set (fetched over HTTP)", _CONTAINER_FULL, Identity()
+    )
 
 
 def _container_url_problem(url: str) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import sys
 
-from awsguard import __version__, errors
+from awsguard import errors
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

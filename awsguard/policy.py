@@ -95,9 +95,12 @@ def _where(res: Resolution, origin: str | None, environ: Mapping[str, str]) -> s
 def _login_shadowed(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
     out = []
     session = res.session
-    if session is not None and session.kind == "login" and res.source not in (None, chain.LOGIN):
-        if _before_login(res.source):
-            out.append(_shadow_message(res, session, res.chain_profile, res.source, res.found_origin(), environ))
+    if session is not None and session.kind == "login" and res.source and _before_login(res.source):
+        out.append(
+            _shadow_message(
+                res, session, res.chain_profile, res.source, res.found_origin(), environ
+            )
+        )
     if (
         res.source_session is not None
         and res.source_session.kind == "login"
@@ -114,6 +117,7 @@ def _login_shadowed(res: Resolution, environ: Mapping[str, str]) -> list[tuple[s
 
 
 def _before_login(method: str | None) -> bool:
+    """Whether ``method`` comes before the login provider in the chain (and so shadows it)."""
     return method in chain.ORDER and chain.ORDER.index(method) < chain.ORDER.index(chain.LOGIN)
 
 
@@ -131,7 +135,9 @@ def _shadow_message(
         f"{who}{_where(res, origin, environ)} come first in the CLI's chain"
     )
     if profile == res.chain_profile:
-        message += f": aws will run as {account_words(res.identity.account, res.identity.account_from)}"
+        message += (
+            f": aws will run as {account_words(res.identity.account, res.identity.account_from)}"
+        )
     return message, _shadow_fix(method, profile, origin, environ)
 
 
@@ -145,7 +151,9 @@ def _shadow_fix(method: str, profile: str, origin: str | None, environ: Mapping[
             f"[{profile}] in {where}"
         )
     if method == chain.SSO and where:
-        return f"remove the sso_* settings from profile '{profile}' in {where}, or use another profile"
+        return (
+            f"remove the sso_* settings from profile '{profile}' in {where}, or use another profile"
+        )
     if method == chain.WEB_IDENTITY:
         return f"remove web_identity_token_file from profile '{profile}' (or unset AWS_WEB_IDENTITY_TOKEN_FILE)"
     if method == chain.ASSUME_ROLE and where:
@@ -210,7 +218,9 @@ def _login_expired(res: Resolution, environ: Mapping[str, str]) -> list[tuple[st
     if session is None or session.kind != "login" or session.state == "valid":
         return []
     if session.state == "missing":
-        message = f"profile '{res.chain_profile}' has no cached aws login token for {session.principal}"
+        message = (
+            f"profile '{res.chain_profile}' has no cached aws login token for {session.principal}"
+        )
     else:
         message = (
             f"the cached aws login token of profile '{res.chain_profile}' has expired; the CLI will try to "

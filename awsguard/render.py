@@ -38,7 +38,9 @@ def to_json(
         "profile": res.profile,
         "profile_from": res.profile_from,
         "source": res.source,
-        "error": None if res.error is None else {"code": res.error.code, "message": res.error.message},
+        "error": None
+        if res.error is None
+        else {"code": res.error.code, "message": res.error.message},
         "chain": [
             {"provider": s.provider, "status": s.status, "why": s.why, "origin": s.origin}
             for s in res.chain
@@ -192,13 +194,19 @@ def to_text(
             row = style.yellow(row)
         lines.append(row)
     if res.source_profile is not None and res.source_steps:
-        lines.append(f"    source profile '{clean(res.source_profile)}' (environment variables off):")
+        lines.append(
+            f"    source profile '{clean(res.source_profile)}' (environment variables off):"
+        )
         for step in res.source_steps:
             mark = _MARK.get(step.status, "?")
-            lines.append(f"      {mark} {step.provider:<{width}}  {step.status:<11} {clean(step.why, 140)}")
+            lines.append(
+                f"      {mark} {step.provider:<{width}}  {step.status:<11} {clean(step.why, 140)}"
+            )
     lines.append("")
     if res.error is not None:
-        lines.append(style.red(f"  the CLI will fail: {res.error.code}: {clean(res.error.message, 300)}"))
+        lines.append(
+            style.red(f"  the CLI will fail: {res.error.code}: {clean(res.error.message, 300)}")
+        )
     elif res.source is not None:
         lines.append(f"  will run as  {_identity_words(res)}  via {res.source}")
     else:
@@ -214,12 +222,24 @@ def to_text(
         lines.append(style.bold("  findings:"))
         for f in findings:
             tag = f.severity.upper()
-            tag = style.red(tag) if f.severity == "block" else style.yellow(tag) if f.severity == "warn" else tag
+            tag = (
+                style.red(tag)
+                if f.severity == "block"
+                else style.yellow(tag)
+                if f.severity == "warn"
+                else tag
+            )
             lines.append(f"    {tag} {f.rule}: {clean(f.message, 400)}")
             lines.append(f"        fix: {clean(f.fix, 300)}")
         lines.append("")
     shown = verdict.upper()
-    shown = style.red(shown) if verdict == "block" else style.yellow(shown) if verdict == "warn" else style.green(shown)
+    shown = (
+        style.red(shown)
+        if verdict == "block"
+        else style.yellow(shown)
+        if verdict == "warn"
+        else style.green(shown)
+    )
     lines.append(f"  verdict: {shown}")
     return "\n".join(lines) + "\n"
 

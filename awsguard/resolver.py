@@ -19,7 +19,10 @@ if TYPE_CHECKING:
 
 # Profile environment variables in order of precedence (botocore/configprovider.py
 # BOTOCORE_DEFAUT_SESSION_VARIABLES for v1; the v2 CLI swapped them - CHANGELOG 2.0.0).
-PROFILE_VARS = {1: ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"), 2: ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")}
+PROFILE_VARS = {
+    1: ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"),
+    2: ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"),
+}
 
 
 class Step:
@@ -39,7 +42,9 @@ class ErrorInfo:
 
     __slots__ = ("code", "message", "origin", "provider")
 
-    def __init__(self, code: str, message: str, origin: str | None = None, provider: str | None = None) -> None:
+    def __init__(
+        self, code: str, message: str, origin: str | None = None, provider: str | None = None
+    ) -> None:
         self.code = code
         self.message = message
         self.origin = origin
@@ -144,7 +149,9 @@ def resolve(
     args = argv_mod.parse(list(argv), semantics)
     res = Resolution(args, semantics, crt, now)
     if args.usage_error:
-        res.error = ErrorInfo("UsageError", f"the CLI rejects this command line: {args.usage_error}")
+        res.error = ErrorInfo(
+            "UsageError", f"the CLI rejects this command line: {args.usage_error}"
+        )
         return res
     named, res.profile_from = select_profile(args, environ, semantics)
     for var in PROFILE_VARS[2]:
@@ -163,17 +170,27 @@ def resolve(
         res.error = ErrorInfo(
             "ConfigParseError", f"Unable to parse config file: {exc.path}", _parse_origin(exc)
         )
-        res.chain = [Step(m, "unreachable", "the CLI stops at the unreadable file") for m in chain.ORDER]
+        res.chain = [
+            Step(m, "unreachable", "the CLI stops at the unreadable file") for m in chain.ORDER
+        ]
         return res
     if named is not None and not files.exists(named):
         # Session.get_scoped_config: a named profile must exist, even "default" or "".
-        res.error = ErrorInfo("ProfileNotFound", f"The config profile ({named}) could not be found", res.profile_from)
-        res.chain = [Step(m, "unreachable", "the CLI stops: the profile does not exist") for m in chain.ORDER]
+        res.error = ErrorInfo(
+            "ProfileNotFound", f"The config profile ({named}) could not be found", res.profile_from
+        )
+        res.chain = [
+            Step(m, "unreachable", "the CLI stops: the profile does not exist") for m in chain.ORDER
+        ]
         return res
     ctx = chain.Context(environ, files, crt=crt, now=now, parse_date=parse_date)
     if args.no_sign_request:
         res.chain = [
-            Step(m, "skipped", "--no-sign-request: the CLI sends unsigned requests and looks for no credentials")
+            Step(
+                m,
+                "skipped",
+                "--no-sign-request: the CLI sends unsigned requests and looks for no credentials",
+            )
             for m in chain.ORDER
         ]
     else:
@@ -214,11 +231,15 @@ def _walk(res: Resolution, ctx: chain.Context) -> None:
             if method == chain.IMDS:
                 res.chain.append(Step(method, "skipped", "only asked when nothing earlier matched"))
                 continue
-            status, why = chain.probe(ctx, method, res.chain_profile, disable_env=res.explicit_profile)
+            status, why = chain.probe(
+                ctx, method, res.chain_profile, disable_env=res.explicit_profile
+            )
             res.chain.append(Step(method, status, why))
             continue
         try:
-            result = chain.run_provider(ctx, method, res.chain_profile, disable_env=res.explicit_profile)
+            result = chain.run_provider(
+                ctx, method, res.chain_profile, disable_env=res.explicit_profile
+            )
         except Failure as failure:
             res.error = ErrorInfo(failure.code, failure.message, failure.origin, method)
             res.chain.append(Step(method, "error", failure.message, failure.origin))
@@ -279,11 +300,24 @@ def profile_session(ctx: chain.Context, profile: str) -> Session | None:
         source = config or merged
         account_setting = source.get("sso_account_id")
         role_setting = source.get("sso_role_name")
-        account = account_setting.value if account_setting and isinstance(account_setting.value, str) else None
+        account = (
+            account_setting.value
+            if account_setting and isinstance(account_setting.value, str)
+            else None
+        )
         role = role_setting.value if role_setting and isinstance(role_setting.value, str) else None
         token = chain.sso_token_state(ctx, config) if config else None
         state, expires = token if token else ("missing", None)
-        origin = (account_setting or role_setting).origin if (account_setting or role_setting) else None
+        where = account_setting or role_setting
+        origin = where.origin if where is not None else None
         principal = f"sso role {chain.shown(role)}" if role else None
-        return Session("sso", profile, principal, chain.shown(account) if account else None, expires, state, origin)
+        return Session(
+            "sso",
+            profile,
+            principal,
+            chain.shown(account) if account else None,
+            expires,
+            state,
+            origin,
+        )
     return None

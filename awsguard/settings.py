@@ -12,7 +12,11 @@ if TYPE_CHECKING:
 VARIABLES: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
     "AWSGUARD_AWS": ("", None, "absolute path of the real aws (skips the PATH search)"),
     "AWSGUARD_CLI_MAJOR": ("", ("1", "2"), "follow CLI v1 or v2 rules whatever aws is found"),
-    "AWSGUARD_HOME": ("", None, "where `awsguard install` puts the aws shim (default ~/.local/share/awsguard)"),
+    "AWSGUARD_HOME": (
+        "",
+        None,
+        "where `awsguard install` puts the aws shim (default ~/.local/share/awsguard)",
+    ),
     "AWSGUARD_DEBUG": ("", ("", "0", "1"), "1 shows tracebacks of internal errors"),
 }
 

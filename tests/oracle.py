@@ -7,16 +7,22 @@ awsguard predicts offline which provider the AWS CLI will use and which error it
   ``materialize`` writes it into a fresh temporary HOME; paths and the loopback server address are
   written as the placeholders ``@HOME@`` and ``@LOOPBACK@`` and substituted there.
 - ``run_botocore`` runs botocore in-process as a service command would: ``os.environ`` is exactly
-  the scenario's environment, ``--profile`` is read by the real CLI's own argument parser, a fresh
-  ``botocore.session.Session`` creates an ``sts`` client (which raises ``ProfileNotFound`` and every
-  chain error), and the winning credentials' ``.method`` is read without a refresh.
+  the scenario's environment, ``--profile`` and ``--no-sign-request`` are read by the real CLI's
+  own argument parser, a fresh ``botocore.session.Session`` (for CLI v2 with AWS_PROFILE read
+  before AWS_DEFAULT_PROFILE) creates an ``sts`` client — which raises ``ProfileNotFound``, every
+  chain error and the SSO token provider's configuration errors — and the winning credentials'
+  ``.method`` is read without a refresh. No credentials on a signed call: ``NoCredentialsError``;
+  on an unsigned one (``--no-sign-request``): no error. Outcomes carry the error *class name*
+  (``ParserError`` for dateutil's, not ``ValueError``) and the session's effective profile.
 - ``run_awsguard`` asks ``awsguard.resolver.resolve`` the same question, with ``os.environ``
   deliberately poisoned so that a resolver that reads the process environment is caught.
 - ``network_guard`` refuses every connection outside the loopback network; container and IMDS
   scenarios are answered by ``LoopbackServer``. Deferred providers (assume-role, web identity,
   SSO) make no call because their credentials are never used.
 
-Only the tests import this module; botocore and awscli are never imported by awsguard itself.
+Which botocore runs is chosen in conftest.py (``AWSGUARD_ORACLE_BOTOCORE``): PyPI's package by
+default, or the copy awscli vendors (what the real `aws` v1 executes). Only the tests import this
+module; botocore and awscli are never imported by awsguard itself.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import io
 import ipaddress
 import json
 import os
+import shlex
 import shutil
 import socket
 import tempfile
@@ -282,12 +289,9 @@ class Scenario:
     env: tuple[tuple[str, str | None], ...] = ()
     argv: tuple[str, ...] = SERVICE_ARGV
 
-    def file(self, relpath: str) -> bytes | None:
-        return dict(self.files).get(relpath)
-
     def describe(self) -> str:
         """The whole scenario as text, for assertion messages."""
-        lines = ["argv: aws " + " ".join(_shell_quote(a) for a in self.argv)]
+        lines = ["argv: aws " + " ".join(shlex.quote(a) for a in self.argv)]
         lines.append("env:")
         for key, value in self.env:
             lines.append(f"  {key}={'<absent>' if value is None else repr(value)}")
@@ -299,12 +303,6 @@ class Scenario:
             for line in text.split("\n"):
                 lines.append("  | " + (line if line.isprintable() else repr(line)))
         return "\n".join(lines)
-
-
-def _shell_quote(word: str) -> str:
-    import shlex
-
-    return shlex.quote(word)
 
 
 def scenario(
@@ -345,9 +343,6 @@ class Materialized:
     home: str
     env: dict[str, str]
     argv: list[str]
-
-    def path(self, relpath: str) -> str:
-        return os.path.join(self.home, relpath)
 
 
 def _substitutions(home: str) -> list[tuple[str, str]]:
@@ -824,8 +819,3 @@ def botocore_flavour() -> str:
     """``"cli"`` when this process resolves with the copy vendored in awscli (what the real `aws`
     v1 runs), ``"pypi"`` for PyPI's botocore package (see conftest.py)."""
     return "cli" if os.sep + "awscli" + os.sep in botocore.__file__ else "pypi"
-
-
-def botocore_identity() -> str:
-    """Which botocore this process resolves with (pytest report header)."""
-    return f"botocore {botocore.__version__} from {os.path.dirname(botocore.__file__)}"

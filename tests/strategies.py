@@ -70,6 +70,7 @@ class World:
     sso_session: dict[str, str] | None
     sso_session_place: str  # config | credentials | absent
     login_states: dict[str, str]
+    login_docs: dict[str, bytes | None]
     login_cache_mode: str
     quirks: dict[str, list[str]]
     config_path_mode: str
@@ -287,13 +288,9 @@ def env_keys(draw: st.DrawFn, focus: str) -> dict[str, str]:
         env["AWS_SECURITY_TOKEN"] = "t-security"
     elif token:
         env[token] = "t"
-    expiration = draw(weighted((6, None), (2, "future"), (1, "past"), (1, "garbage"), (1, "empty")))
-    if expiration == "future":
-        env["AWS_CREDENTIAL_EXPIRATION"] = oracle.future_iso()
-    elif expiration == "past":
-        env["AWS_CREDENTIAL_EXPIRATION"] = "2001-02-03T04:05:06Z"
-    elif expiration == "garbage":
-        env["AWS_CREDENTIAL_EXPIRATION"] = "next tuesday-ish"
+    expiration = draw(weighted((6, None), (4, "set"), (1, "empty")))
+    if expiration == "set":
+        env["AWS_CREDENTIAL_EXPIRATION"] = draw(timestamp())
     elif expiration == "empty":
         env["AWS_CREDENTIAL_EXPIRATION"] = ""
     if chance(draw, 6):
@@ -303,13 +300,47 @@ def env_keys(draw: st.DrawFn, focus: str) -> dict[str, str]:
 
 PROFILE_REFS = (*NAMES, GHOST, LITERAL)
 
+# Timestamps as dateutil sees them: some odd but valid, some that raise ParserError. A resolver
+# that re-implements the parsing must agree on every one of them.
+ODD_VALID_TIMES = (
+    "2030-01-01",
+    "2030-01-01T00:00:00+02:00",
+    "20300101T000000Z",
+    "Jan 1 2030",
+    "12",
+    "2030-01-01T00:00:00.123456789Z",
+    "2030-01-01 00:00:00",
+)
+INVALID_TIMES = (
+    "next tuesday-ish",
+    "2030-13-01T00:00:00Z",
+    "2030-02-30T00:00:00Z",
+    "1700000000",
+    "0",
+    "  ",
+    "Z",
+)
+
+
+@st.composite
+def timestamp(draw: st.DrawFn) -> str:
+    kind = draw(weighted((6, "future"), (2, "past"), (2, "odd"), (2, "invalid")))
+    if kind == "future":
+        return oracle.future_iso()
+    if kind == "past":
+        return "2001-02-03T04:05:06Z"
+    return draw(st.sampled_from(ODD_VALID_TIMES if kind == "odd" else INVALID_TIMES))
+
 
 @st.composite
 def profile_ref(draw: st.DrawFn, defined: tuple[str, ...]) -> str:
     """A profile name as a user would type it: mostly one that exists."""
-    kind = draw(weighted((24, "defined"), (2, "pool"), (1, GHOST), (1, LITERAL)))
+    kind = draw(weighted((24, "defined"), (2, "pool"), (1, GHOST), (1, LITERAL), (1, "variant")))
     if kind == "defined":
         return draw(st.sampled_from(defined or NAMES))
+    if kind == "variant":  # names are case- and whitespace-sensitive
+        name = draw(st.sampled_from(defined or NAMES))
+        return draw(st.sampled_from([name.upper(), f"{name} ", f" {name}", name.capitalize()]))
     if kind == "pool":
         return draw(st.sampled_from(NAMES))
     return kind
@@ -495,6 +526,7 @@ def argv(draw: st.DrawFn, focus: str, defined: tuple[str, ...]) -> list[str]:
             (1, "dashdash_after_real"),
             (1, "empty"),
             (1, "empty_eq"),
+            (1, "repeated_then_empty"),
         )
     )
     ref = draw(profile_ref(defined))
@@ -520,6 +552,8 @@ def argv(draw: st.DrawFn, focus: str, defined: tuple[str, ...]) -> list[str]:
         words = [*base, "--profile", ref, "--", "--profile", other]
     elif form == "empty":
         words = ["--profile", "", *base]
+    elif form == "repeated_then_empty":
+        words = ["--profile", ref, *base, "--profile", ""]  # the empty value wins, then is ignored
     else:
         words = [*base, "--profile="]
     extra = draw(
@@ -549,6 +583,7 @@ PATH_MODES = (
     (1, "empty"),
     (1, "directory"),
     (1, "missing"),
+    (1, "same_as_config"),
 )
 
 
@@ -727,13 +762,15 @@ def worlds(draw: st.DrawFn, focus: str = "all") -> World:
                 (1, "invalid_json"),
                 (1, "missing_field"),
                 (1, "missing_subfield"),
-                (1, "bad_expires"),
+                (2, "odd_expires"),
                 (1, "expired"),
                 (1, "directory"),
+                (1, "odd_json"),
             )
         )
         for arn in ARNS
     }
+    login_docs = {arn: _login_cache_doc(state, draw) for arn, state in login_states.items()}
     login_cache_mode = draw(
         weighted(
             (14, "default"), (1, "tilde"), (1, "dollar_home"), (1, "absolute"), (1, "mismatch")
@@ -770,6 +807,7 @@ def worlds(draw: st.DrawFn, focus: str = "all") -> World:
         sso_session=sso_session,
         sso_session_place=sso_place,
         login_states=login_states,
+        login_docs=login_docs,
         login_cache_mode=login_cache_mode,
         quirks=quirks,
         config_path_mode=config_path_mode,
@@ -781,17 +819,34 @@ def worlds(draw: st.DrawFn, focus: str = "all") -> World:
     )
 
 
-def _login_cache_doc(state: str) -> bytes | None:
+def _login_cache_doc(state: str, draw: st.DrawFn) -> bytes | None:
     if state == "missing" or state == "directory":
         return None
     if state == "invalid_json":
-        return b'{"accessToken": {'
+        return draw(st.sampled_from([b'{"accessToken": {', b"", b"\xff\xfe{}"]))
+    if state == "odd_json":
+        return draw(
+            st.sampled_from(
+                [
+                    b"null",
+                    b"[]",
+                    b'{"accessToken": "x", "refreshToken": "r", "dpopKey": "k", "clientId": "c"}',
+                    b"42",
+                ]
+            )
+        )
     if state == "missing_field":
-        return json.dumps(oracle.login_token(drop=["refreshToken"])).encode()
+        field = draw(st.sampled_from(["refreshToken", "dpopKey", "clientId", "accessToken"]))
+        return json.dumps(oracle.login_token(drop=[field])).encode()
     if state == "missing_subfield":
-        return json.dumps(oracle.login_token(drop_access=["sessionToken"])).encode()
-    if state == "bad_expires":
-        return json.dumps(oracle.login_token(expires_at="tomorrow-ish")).encode()
+        field = draw(
+            st.sampled_from(
+                ["accessKeyId", "secretAccessKey", "sessionToken", "accountId", "expiresAt"]
+            )
+        )
+        return json.dumps(oracle.login_token(drop_access=[field])).encode()
+    if state == "odd_expires":
+        return json.dumps(oracle.login_token(expires_at=draw(timestamp()))).encode()
     if state == "expired":
         return json.dumps(oracle.login_token(expires_at="2001-02-03T04:05:06Z")).encode()
     return json.dumps(oracle.login_token()).encode()
@@ -847,23 +902,27 @@ def scenarios(draw: st.DrawFn, focus: str = "all") -> Scenario:
         if (credentials_sections or w.quirks["credentials"])
         else None
     )
-    for var, mode, default, alt, content in (
-        ("AWS_CONFIG_FILE", w.config_path_mode, ".aws/config", "alt-config", config_bytes),
-        (
-            "AWS_SHARED_CREDENTIALS_FILE",
-            w.credentials_path_mode,
-            ".aws/credentials",
-            "alt-credentials",
-            credentials_bytes,
-        ),
-    ):
-        value, relpath, directory = path_for(mode, default, alt)
+    config_mode = "default" if w.config_path_mode == "same_as_config" else w.config_path_mode
+    value, config_relpath, directory = path_for(config_mode, ".aws/config", "alt-config")
+    if value is not None:
+        env["AWS_CONFIG_FILE"] = value
+    if directory:
+        dirs.append(directory)
+    if config_bytes is not None:
+        files[config_relpath] = config_bytes
+    if w.credentials_path_mode == "same_as_config":
+        # One file read as both: its [profile x] sections become profiles named "profile x".
+        env["AWS_SHARED_CREDENTIALS_FILE"] = f"{HOME}/{config_relpath}"
+    else:
+        value, relpath, directory = path_for(
+            w.credentials_path_mode, ".aws/credentials", "alt-credentials"
+        )
         if value is not None:
-            env[var] = value
+            env["AWS_SHARED_CREDENTIALS_FILE"] = value
         if directory:
             dirs.append(directory)
-        if content is not None and relpath:
-            files[relpath] = content
+        if credentials_bytes is not None:
+            files[relpath] = credentials_bytes
 
     # Login caches, keyed by sha256 of the ARN.
     cache_value, cache_rel = {
@@ -877,7 +936,7 @@ def scenarios(draw: st.DrawFn, focus: str = "all") -> Scenario:
         env["AWS_LOGIN_CACHE_DIRECTORY"] = cache_value
     for arn, state in w.login_states.items():
         relpath = oracle.login_cache_relpath(arn, cache_rel)
-        doc = _login_cache_doc(state)
+        doc = w.login_docs[arn]
         if doc is not None:
             files[relpath] = doc
         elif state == "directory":

@@ -533,6 +533,14 @@ def test_case_22_login_cache_states() -> None:
     )
     invalid = {oracle.login_cache_relpath(ARN): "{not json"}
     expect(scenario(config=LOGIN_CONFIG, files=invalid), None, "KeyError")
+    # JSON null loads as None, which botocore treats like a missing file.
+    null = {oracle.login_cache_relpath(ARN): "null"}
+    expect(
+        scenario(config=LOGIN_CONFIG, files=null),
+        None,
+        "LoginTokenLoadError",
+        message="Unable to load",
+    )
     no_sub = {
         oracle.login_cache_relpath(ARN): json.dumps(oracle.login_token(drop_access=["accountId"]))
     }

@@ -109,10 +109,10 @@ class _RecordingParser(configparser.RawConfigParser):
         self.collected: list[tuple[int, str]] = []
 
     def _handle_error(self, exc, fpname, lineno, line):  # type: ignore[no-untyped-def]
-        empty_name = self._optcre.match(line.strip()) is not None
+        empty_name = self._optcre.match(line.strip()) is not None  # type: ignore[attr-defined]
         reason = inifile.EMPTY_NAME if empty_name else inifile.NO_DELIMITER
         self.collected.append((lineno, reason))
-        return super()._handle_error(exc, fpname, lineno, line)
+        return super()._handle_error(exc, fpname, lineno, line)  # type: ignore[misc]
 
 
 def first_read_error(path: str) -> tuple[int, str] | None:
@@ -122,9 +122,9 @@ def first_read_error(path: str) -> tuple[int, str] | None:
     try:
         cp.read([path])
     except configparser.DuplicateSectionError as e:
-        immediate.append((e.lineno, inifile.DUPLICATE_SECTION))
+        immediate.append((e.lineno or 0, inifile.DUPLICATE_SECTION))
     except configparser.DuplicateOptionError as e:
-        immediate.append((e.lineno, inifile.DUPLICATE_OPTION))
+        immediate.append((e.lineno or 0, inifile.DUPLICATE_OPTION))
     except configparser.MissingSectionHeaderError as e:
         immediate.append((e.lineno, inifile.OUTSIDE_SECTION))
     except configparser.ParsingError:
@@ -283,13 +283,16 @@ def ini_bytes(draw: st.DrawFn) -> bytes:
         lines.append(draw(header_line()))
         for group in draw(st.lists(line_group(), max_size=5)):
             lines.extend(group)
-    seps = draw(st.sampled_from([["\n"], ["\n"], ["\r\n"], ["\r"], ["\n", "\r\n", "\r"]]))
-    out = []
+    seps: list[str] = draw(
+        st.sampled_from([["\n"], ["\n"], ["\r\n"], ["\r"], ["\n", "\r\n", "\r"]])
+    )
+    out: list[str] = []
     for i, line in enumerate(lines):
         out.append(line)
         out.append(seps[i % len(seps)])
-    if out and draw(st.booleans()):
-        out.pop()  # no final newline
+    no_final_newline: bool = draw(st.booleans())
+    if out and no_final_newline:
+        out.pop()
     data = "".join(out).encode("utf-8")
     if draw(st.integers(0, 19)) == 0:
         data = b"\xef\xbb\xbf" + data  # UTF-8 BOM
@@ -304,7 +307,7 @@ def _check_against_oracle(path: str, data: bytes) -> None:
     expected = oracle(path)
 
     # validate=True, fast path, then the forced reference parser: same outcome, same error.
-    errors = []
+    errors: list[tuple[int | None, str] | None] = []
     for mode in ("fast", "full"):
         ctx = forced_full() if mode == "full" else contextlib.nullcontext()
         with ctx:
@@ -805,7 +808,7 @@ def test_open_failure_is_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     def denied(*args: object, **kwargs: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(inifile.os, "open", denied)
+    monkeypatch.setattr("awsguard.inifile.os.open", denied)
     ini = load(path)
     assert ini is not None and ini.unreadable
     assert ini.section_names() == [] and ini.section("a") is None
@@ -911,7 +914,9 @@ def test_file_swapped_for_a_fifo_after_the_stat(
     os.mkfifo(fifo)
     regular = os.stat(write(tmp_path, "[a]\n"))
     real_stat = os.stat
-    monkeypatch.setattr(inifile.os, "stat", lambda p: regular if p == str(fifo) else real_stat(p))
+    monkeypatch.setattr(
+        "awsguard.inifile.os.stat", lambda p: regular if p == str(fifo) else real_stat(p)
+    )
     assert load(str(fifo)) is None  # opened non-blocking, rejected by fstat, never read
 
 
@@ -921,7 +926,7 @@ def test_read_error_is_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     def eio(fd: int, n: int) -> bytes:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr(inifile.os, "read", eio)
+    monkeypatch.setattr("awsguard.inifile.os.read", eio)
     ini = load(path)
     assert ini is not None and ini.unreadable and ini.section_names() == []
 
