@@ -27,6 +27,7 @@ module; botocore and awscli are never imported by awsguard itself.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import datetime
@@ -612,6 +613,7 @@ def _poison_home() -> str:
     """A HOME full of credentials that no scenario mentions; awsguard must never see it."""
     home = os.path.join(tempfile.gettempdir(), f"awsguard-oracle-poison-{os.getpid()}")
     if not os.path.isdir(home):
+        atexit.register(shutil.rmtree, home, ignore_errors=True)
         os.makedirs(os.path.join(home, ".aws", "login", "cache"), exist_ok=True)
         with open(os.path.join(home, ".aws", "credentials"), "w") as f:
             f.write(

@@ -95,7 +95,7 @@ SHAPES: dict[str, tuple[oracle.Scenario, tuple[str | None, str | None]]] = {
         ("assume-role", None),
     ),
     "web identity": (
-        _scn(config=f"[default]\n{_ROLE}web_identity_token_file = @HOME@/t\n"),
+        _scn(config=f"[default]\n{_ROLE}web_identity_token_file = @HOME@/t\n", files={"t": "eyJ"}),
         ("assume-role-with-web-identity", None),
     ),
     "sso": (_scn(config=_SSO), ("sso", None)),

@@ -176,6 +176,9 @@ def test_case_07_environment_keys_and_role_profile() -> None:
     expect(scenario(**files, env=ENV_KEYS, argv=argv("--profile", "roleprof")), "assume-role")
 
 
+# The token file exists wherever the read timing is not the point (see
+# test_extra_web_identity_token_file_read_timing).
+TOKEN = {"token": "eyJ.web.token"}
 WEB_ENV = {
     "AWS_WEB_IDENTITY_TOKEN_FILE": f"{HOME}/token",
     "AWS_ROLE_ARN": "arn:aws:iam::123456789012:role/web",
@@ -183,7 +186,7 @@ WEB_ENV = {
 
 
 def test_case_08_environment_web_identity_versus_profile_keys() -> None:
-    files = {"credentials": f"[default]\n{KEYS}", "files": {"token": "eyJ.web.token"}}
+    files = {"credentials": f"[default]\n{KEYS}", "files": TOKEN}
     expect(scenario(**files, env=WEB_ENV), "assume-role-with-web-identity")
     expect(
         scenario(**files, env={**WEB_ENV, "AWS_PROFILE": "default"}),
@@ -199,33 +202,38 @@ def test_case_09_empty_token_file_variable_disables_web_identity() -> None:
         "[default]\nweb_identity_token_file = @HOME@/token\n"
         "role_arn = arn:aws:iam::123456789012:role/web\n"
     )
-    scn = scenario(config=config, env={"AWS_WEB_IDENTITY_TOKEN_FILE": ""})
+    scn = scenario(config=config, files=TOKEN, env={"AWS_WEB_IDENTITY_TOKEN_FILE": ""})
     expect(scn, None, "NoCredentialsError")
-    expect(scenario(config=config), "assume-role-with-web-identity")  # control
+    expect(scenario(config=config, files=TOKEN), "assume-role-with-web-identity")  # control
 
 
 def test_case_10_web_identity_role_arn_rules() -> None:
-    scn = scenario(env={"AWS_WEB_IDENTITY_TOKEN_FILE": f"{HOME}/token"})
+    scn = scenario(files=TOKEN, env={"AWS_WEB_IDENTITY_TOKEN_FILE": f"{HOME}/token"})
     expect(scn, None, "InvalidConfigError", message="no role ARN configured")
     both = (
         "[default]\nrole_arn = arn:aws:iam::123456789012:role/r\nsource_profile = default\n"
         f"web_identity_token_file = {HOME}/token\n{KEYS}"
     )
-    expect(scenario(config=both), "assume-role-with-web-identity")
+    expect(scenario(config=both, files=TOKEN), "assume-role-with-web-identity")
 
 
 def test_case_11_environment_web_identity_with_credential_source_environment() -> None:
     config = (
         "[default]\nrole_arn = arn:aws:iam::123456789012:role/r\ncredential_source = Environment\n"
     )
-    scn = scenario(config=config, env=WEB_ENV)
+    scn = scenario(config=config, files=TOKEN, env=WEB_ENV)
     expect(
         scn, None, "CredentialRetrievalError", message="No credentials found in credential_source"
     )
     # Control: with keys in the environment the Environment source has something to give (and
     # --profile keeps the env provider itself out of the top-level chain).
     expect(
-        scenario(config=config, env={**WEB_ENV, **ENV_KEYS}, argv=argv("--profile", "default")),
+        scenario(
+            config=config,
+            files=TOKEN,
+            env={**WEB_ENV, **ENV_KEYS},
+            argv=argv("--profile", "default"),
+        ),
         "assume-role",
     )
 
@@ -302,7 +310,7 @@ def test_case_15_login_session_with_other_styles(combination: str) -> None:
     config = (
         f"[default]\nlogin_session = {ARN}\n{extra}[profile src]\ncredential_process = {PROCESS}\n"
     )
-    scn = scenario(config=config, credentials=credentials, files=LOGIN_CACHE)
+    scn = scenario(config=config, credentials=credentials, files={**LOGIN_CACHE, **TOKEN})
     expect(scn, winner)
     if winner != "login":
         assert chain_status(oracle.awsguard_resolution(scn), "login") == "shadowed"

@@ -158,7 +158,7 @@ def test_clean_makes_terminal_controls_visible():
 # -- properties over generated scenarios ---------------------------------------------------------
 
 _SECRET_FIELD = re.compile(
-    rb"(?:aws_secret_access_key|aws_session_token|aws_security_token|AWSSecretKey)\s*[=:]\s*(\S+)"
+    rb"(?:aws_secret_access_key|aws_session_token|aws_security_token|AWSSecretKey)[ \t]*[=:][ \t]*(\S+)"
     rb'|"(?:secretAccessKey|sessionToken|refreshToken)"\s*:\s*"([^"]+)"'
 )
 

@@ -375,7 +375,7 @@ def _check_against_oracle(path: str, data: bytes) -> None:
 
 
 @settings(
-    max_examples=1200,
+    max_examples=1000,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -423,6 +423,42 @@ def valid_ish_doc(draw: st.DrawFn) -> str:
 @given(doc=valid_ish_doc())
 def test_differential_structured(tmp_path: Path, doc: str) -> None:
     data = doc.encode()
+    _check_against_oracle(write(tmp_path, data), data)
+
+
+SNIPPETS = [
+    "[DEFAULT]\nregion = eu-north-1\n",
+    "[DEFAULT]\ns3 =\n  bad line\n",
+    "  [profile p00003]\n",
+    "  [profile zz]\nk = 1\n",
+    "x = 1\n  [profile p00004]\n",
+    "[profile p00005]\n",
+    "[profile p00006] trailing ] text\n",
+    "REGION = dup?\n",
+    "# comment [profile p00007]\n",
+    "\n\n  \n",
+    "k = [profile p00008]\n",
+    "[x = 1\n",
+    "s3 =\n\n  a = 1\n  # c\n  b: 2\n",
+    "nested =\n\tk=v\n",
+]
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 10_000), st.sampled_from(SNIPPETS)), min_size=1, max_size=3
+    )
+)
+def test_differential_big_config_with_edits(tmp_path: Path, edits: list[tuple[int, str]]) -> None:
+    lines = make_big_config(40).splitlines(keepends=True)
+    for at, snippet in edits:
+        lines.insert(at % (len(lines) + 1), snippet)
+    data = "".join(lines).encode()
     _check_against_oracle(write(tmp_path, data), data)
 
 
