@@ -642,7 +642,9 @@ def login(ctx: Context, profile_name: str) -> Found | str:
         try:
             token = _load_json_strict(path)
         except ValueError:
-            raise Failure("KeyError", f"the login cache file {path} is not valid JSON", path) from None
+            raise Failure(
+                "KeyError", f"the login cache file {path} is not valid JSON", path
+            ) from None
     if token is None:
         raise Failure(
             "LoginTokenLoadError",

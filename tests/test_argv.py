@@ -42,7 +42,9 @@ TOKENS = [
 ]  # fmt: skip
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(words=st.lists(st.sampled_from(TOKENS), max_size=8))
 def test_global_options_match_the_cli_parser(cli_parser, words):
     ns, error = oracle(cli_parser, words)
@@ -55,7 +57,9 @@ def test_global_options_match_the_cli_parser(cli_parser, words):
             # No command at all; awsguard explains a generic service command then.
             assert ours.command is None and ours.usage_error is None
             return
-        assert ours.usage_error, f"CLI rejects {words!r} ({error.strip()[-120:]}) but awsguard does not"
+        assert ours.usage_error, (
+            f"CLI rejects {words!r} ({error.strip()[-120:]}) but awsguard does not"
+        )
         return
     assert ours.usage_error is None, f"awsguard rejects {words!r}: {ours.usage_error}"
     assert ours.profile == (ns.profile or None), words
@@ -103,7 +107,9 @@ def test_usage_error_control():
 
 
 def test_flags_and_words():
-    args = argv.parse(["--debug", "s3", "cp", "--no-sign-request", "a", "b", "--region", "us-west-2"])
+    args = argv.parse(
+        ["--debug", "s3", "cp", "--no-sign-request", "a", "b", "--region", "us-west-2"]
+    )
     assert (args.debug, args.no_sign_request, args.region) == (True, True, "us-west-2")
     assert args.words() == ["s3", "cp"]
     assert argv.parse(["ec2", "--filters", "x", "describe-instances"]).words()[0] == "ec2"

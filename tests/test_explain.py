@@ -11,16 +11,15 @@ import subprocess
 import sys
 from pathlib import Path
 
+import oracle
 import pytest
+import strategies
 from hypothesis import HealthCheck, given, settings
 
 from awsguard import policy, render
 from awsguard.app import AwsGuard
 from awsguard.commands import explain
 from awsguard.resolver import resolve
-
-import oracle
-import strategies
 
 AWSGUARD = [sys.executable, "-m", "awsguard"]
 METHODS = {
@@ -59,7 +58,9 @@ def run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess
 
 def test_json_contract_on_the_field_report(tmp_path):
     env = field_report_home(tmp_path)
-    proc = run_cli(["explain", "--json", "--", "sts", "get-caller-identity", "--profile", "test_user"], env)
+    proc = run_cli(
+        ["explain", "--json", "--", "sts", "get-caller-identity", "--profile", "test_user"], env
+    )
     assert proc.returncode == 0, proc.stderr
     doc = json.loads(proc.stdout)
     for field in ("schema", "cli", "profile", "profile_from", "source", "error", "chain",
@@ -92,7 +93,9 @@ def test_json_contract_on_the_field_report(tmp_path):
 def test_fixed_profile_is_allowed(tmp_path):
     """Negative control of the field report: without the keys the login session is used."""
     env = field_report_home(tmp_path, keys=False)
-    doc = json.loads(run_cli(["explain", "--json", "--", "--profile", "test_user", "s3", "ls"], env).stdout)
+    doc = json.loads(
+        run_cli(["explain", "--json", "--", "--profile", "test_user", "s3", "ls"], env).stdout
+    )
     assert doc["error"]["code"] == "LoginTokenLoadError"  # the login provider is reached ...
     assert doc["shadowed"] == []  # ... and nothing shadows it
     assert "login-shadowed" not in {f["rule"] for f in doc["findings"]}
@@ -195,5 +198,8 @@ def test_no_secret_and_no_crash_in_any_rendering(scn):
 def test_run_writes_to_the_given_stream(tmp_path, as_json):
     env = field_report_home(tmp_path)
     out = io.StringIO()
-    assert explain.run(["--profile", "test_user", "s3", "ls"], as_json=as_json, environ=env, out=out) == 0
+    assert (
+        explain.run(["--profile", "test_user", "s3", "ls"], as_json=as_json, environ=env, out=out)
+        == 0
+    )
     assert ("shared-credentials-file" in out.getvalue()) and ("login" in out.getvalue())

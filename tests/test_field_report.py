@@ -21,6 +21,8 @@ import oracle
 import pytest
 from oracle import scenario
 
+from awsguard import policy, render
+
 pytestmark = [pytest.mark.oracle, pytest.mark.usefixtures("no_external_network")]
 
 ACCOUNT_A = "000000000000"
@@ -168,12 +170,20 @@ def test_awsguard_predicts_the_keys_and_shows_login_shadowed(how: str, major: in
     steps = {step.provider: step.status for step in res.chain}
     assert steps.get("shared-credentials-file") == "matched", steps
     assert steps.get("login") == "shadowed", steps
-    # ------------------------------------------------------------------------------------------
-    # LEAD: once the explain report exists (DESIGN.md §5.1), assert here, e.g.
-    #   identity.account == ACCOUNT_A (account_from: the key id), session.kind == "login",
-    #   session.account == ACCOUNT_B, session.state == "valid", "login" in shadowed,
-    #   findings include login-shadowed and account-mismatch, verdict == "block".
-    # ------------------------------------------------------------------------------------------
+    # The explain report (DESIGN.md §5.1): both identities, the shadowed login, the verdict.
+    findings, verdict = policy.judge(res, {})
+    doc = render.to_json(res, findings, verdict, None)
+    assert (doc["source"], doc["error"]) == ("shared-credentials-file", None)
+    assert doc["identity"]["account"] == ACCOUNT_A
+    assert doc["identity"]["account_from"] == "key-id"
+    assert doc["session"]["kind"] == "login"
+    assert doc["session"]["account"] == ACCOUNT_B
+    assert doc["session"]["state"] == "valid"
+    assert doc["shadowed"] == ["login"]
+    rules = {f["rule"]: f["severity"] for f in doc["findings"]}
+    assert rules.get("login-shadowed") == "block", rules
+    assert rules.get("account-mismatch") == "block", rules
+    assert doc["verdict"] == "block"
 
 
 @pytest.mark.parametrize("major", [1, 2])
@@ -187,3 +197,8 @@ def test_awsguard_after_the_fix_predicts_login(major: int) -> None:
     steps = {step.provider: step.status for step in res.chain}
     assert steps.get("login") == "matched", steps
     assert steps.get("shared-credentials-file") != "matched", steps
+    findings, verdict = policy.judge(res, {})
+    doc = render.to_json(res, findings, verdict, None)
+    assert doc["identity"]["account"] == ACCOUNT_B and doc["shadowed"] == []
+    assert not {"login-shadowed", "account-mismatch"} & {f["rule"] for f in doc["findings"]}
+    assert doc["verdict"] == "allow"

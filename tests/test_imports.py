@@ -61,7 +61,10 @@ def test_resolver_imports_no_third_party_module(tmp_path):
 
 def test_probe_detects_a_forbidden_import(tmp_path):
     """Negative control: the same probe does see botocore when something imports it."""
-    probe = PROBE.replace("from awsguard import policy, render", "import botocore; from awsguard import policy, render")
+    probe = PROBE.replace(
+        "from awsguard import policy, render",
+        "import botocore; from awsguard import policy, render",
+    )
     out = subprocess.run(
         [sys.executable, "-I", "-c", probe, str(ROOT), str(_field_report_home(tmp_path))],
         capture_output=True,

@@ -102,11 +102,32 @@ def main() -> int:
         env,
         "aws configure list --profile test_user      # the real CLI: which credentials does it use?",
     )
-    explain = [str(AWSGUARD), "explain", "--", "sts", "get-caller-identity", "--profile", "test_user"]
+    explain = [
+        str(AWSGUARD),
+        "explain",
+        "--",
+        "sts",
+        "get-caller-identity",
+        "--profile",
+        "test_user",
+    ]
     run(explain, env, "awsguard explain -- sts get-caller-identity --profile test_user")
-    report = json.loads(subprocess.run([*explain[:2], "--json", *explain[2:]], env=env, text=True, capture_output=True, check=True).stdout)
+    report = json.loads(
+        subprocess.run(
+            [*explain[:2], "--json", *explain[2:]],
+            env=env,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
     print(bold("$ awsguard explain --json … | the contract fields"))
-    print(json.dumps({k: report[k] for k in ("source", "shadowed", "identity", "session", "verdict")}, indent=2))
+    print(
+        json.dumps(
+            {k: report[k] for k in ("source", "shadowed", "identity", "session", "verdict")},
+            indent=2,
+        )
+    )
     print()
 
     print(bold("Fix: delete the stale keys from [test_user] in ~/.aws/credentials"))
@@ -118,7 +139,15 @@ def main() -> int:
         "aws configure list --profile test_user      # now the login session",
     )
     run(explain, env, "awsguard explain -- sts get-caller-identity --profile test_user")
-    fixed = json.loads(subprocess.run([*explain[:2], "--json", *explain[2:]], env=env, text=True, capture_output=True, check=True).stdout)
+    fixed = json.loads(
+        subprocess.run(
+            [*explain[:2], "--json", *explain[2:]],
+            env=env,
+            text=True,
+            capture_output=True,
+            check=True,
+        ).stdout
+    )
     ok = report["verdict"] == "block" and fixed["verdict"] == "allow" and fixed["source"] == "login"
     print(bold("demo " + ("OK" if ok else "FAILED")) + f"  (sandbox left in {home})")
     return 0 if ok else 1
