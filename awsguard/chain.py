@@ -22,7 +22,7 @@ from awsguard.awsfiles import AwsFiles, Profile, Setting
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
+    from collections.abc import Mapping
 
 # Chain order (credentials.py create_credential_resolver + ProfileProviderBuilder.providers).
 ENV = "env"
@@ -108,18 +108,15 @@ class Context:
         *,
         crt: bool | None,
         now: float,
-        parse_date: Callable[[str], float | None] | None = None,
     ) -> None:
         self.environ = environ
         self.files = files
         self.crt = crt
         self.now = now
-        self._parse_date = parse_date
         # Filled in by the assume-role provider for explain and policy.
         self.hops: list[Hop] = []
         self.source_profile: str | None = None
         self.source_steps: list[tuple[str, str, str]] = []  # (provider, status, why)
-        self.source_found: Found | None = None
         self.source_method: str | None = None
 
     def timestamp(self, value: object, origin: str | None) -> float | None:
@@ -138,9 +135,8 @@ class Context:
         ts = identity.parse_timestamp(value)
         if ts is not None:
             return ts
-        parse = self._parse_date or _dateutil_parse
         try:
-            return parse(value)
+            return _dateutil_parse(value)
         except ImportError:
             return None
         except Exception as exc:  # the exact class is the prediction
@@ -172,10 +168,6 @@ def shown(value: object) -> str:
     if len(first) > 200:
         return first[:200] + "…"
     return first + ("…" if newline else "")
-
-
-def _get(profile: Profile, key: str) -> Setting | None:
-    return profile.get(key)
 
 
 def _text(setting: Setting | None) -> str | None:
@@ -315,7 +307,6 @@ def _assume(ctx: Context, name: str, visited: list[str]) -> Found:
                 source_profile.origin,
             )
         ctx.source_method = source_method
-        ctx.source_found = found
         return _role_found(ctx, role)
     return _assume(ctx, source, visited)
 

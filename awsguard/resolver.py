@@ -15,7 +15,7 @@ from awsguard.chain import Failure, Found, Identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
 # Profile environment variables in order of precedence (botocore/configprovider.py
 # BOTOCORE_DEFAUT_SESSION_VARIABLES for v1; the v2 CLI swapped them - CHANGELOG 2.0.0).
@@ -134,7 +134,6 @@ def resolve(
     crt: bool | None = None,
     now: float | None = None,
     validate: bool = True,
-    parse_date: Callable[[str], float | None] | None = None,
 ) -> Resolution:
     """Predict the credential resolution of ``aws *argv`` under ``environ``.
 
@@ -183,7 +182,7 @@ def resolve(
             Step(m, "unreachable", "the CLI stops: the profile does not exist") for m in chain.ORDER
         ]
         return res
-    ctx = chain.Context(environ, files, crt=crt, now=now, parse_date=parse_date)
+    ctx = chain.Context(environ, files, crt=crt, now=now)
     if args.no_sign_request:
         res.chain = [
             Step(

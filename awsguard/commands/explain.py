@@ -15,21 +15,6 @@ if TYPE_CHECKING:
     from awsguard.realcli import CliInfo
 
 
-def dateutil_timestamp(value: str) -> float | None:
-    """botocore parses expiry times with ``dateutil.parser.parse``; use it for exact predictions.
-
-    A parse error propagates (it *is* the prediction); converting the result to POSIX time is
-    ours and never fails the prediction.
-    """
-    from dateutil.parser import parse
-
-    parsed = parse(value)
-    try:
-        return parsed.timestamp()
-    except (OverflowError, ValueError, OSError):
-        return None
-
-
 def discover_cli(environ: Mapping[str, str]) -> tuple[CliInfo | None, int | None, bool | None]:
     """The real aws (or None), the major version whose rules apply, and whether it has awscrt."""
     from awsguard import realcli, settings
@@ -58,7 +43,7 @@ def run(
 ) -> int:
     out = out or sys.stdout
     info, major, crt = discover_cli(environ)
-    res = resolve(aws_args, environ, major=major, crt=crt, parse_date=dateutil_timestamp)
+    res = resolve(aws_args, environ, major=major, crt=crt)
     findings, verdict = policy.judge(res, environ)
     if as_json:
         import json

@@ -45,6 +45,14 @@ def run(cmd: list[str], env: dict[str, str], title: str) -> subprocess.Completed
     return proc
 
 
+def explain_json(explain: list[str], env: dict[str, str]) -> dict[str, object]:
+    """The same explain command with --json: the report the demo checks its verdicts on."""
+    cmd = [*explain[:2], "--json", *explain[2:]]
+    proc = subprocess.run(cmd, env=env, text=True, capture_output=True, check=True)
+    result: dict[str, object] = json.loads(proc.stdout)
+    return result
+
+
 def main() -> int:
     home = Path(tempfile.mkdtemp(prefix="awsguard-demo-"))
     aws_dir = home / ".aws"
@@ -112,15 +120,7 @@ def main() -> int:
         "test_user",
     ]
     run(explain, env, "awsguard explain -- sts get-caller-identity --profile test_user")
-    report = json.loads(
-        subprocess.run(
-            [*explain[:2], "--json", *explain[2:]],
-            env=env,
-            text=True,
-            capture_output=True,
-            check=True,
-        ).stdout
-    )
+    report = explain_json(explain, env)
     print(bold("$ awsguard explain --json … | the contract fields"))
     print(
         json.dumps(
@@ -139,15 +139,7 @@ def main() -> int:
         "aws configure list --profile test_user      # now the login session",
     )
     run(explain, env, "awsguard explain -- sts get-caller-identity --profile test_user")
-    fixed = json.loads(
-        subprocess.run(
-            [*explain[:2], "--json", *explain[2:]],
-            env=env,
-            text=True,
-            capture_output=True,
-            check=True,
-        ).stdout
-    )
+    fixed = explain_json(explain, env)
     ok = report["verdict"] == "block" and fixed["verdict"] == "allow" and fixed["source"] == "login"
     print(bold("demo " + ("OK" if ok else "FAILED")) + f"  (sandbox left in {home})")
     return 0 if ok else 1
