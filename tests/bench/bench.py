@@ -116,6 +116,22 @@ def main() -> int:
                 f"   {n:>9,} {config.stat().st_size / 1e6:>7.2f}MB {fmt_ms(base):>12} {fmt_ms(ours):>12} {base / ours:>7.1f}x"
             )
         print()
+        print("   where the time goes at 10,000 profiles (the config file alone):")
+        from awsguard import inifile
+
+        config = home / ".aws" / "config"
+        config.write_text(make_config(10_000))
+        for label, validate in (
+            ("whole-file validation + one section", True),
+            ("one section, no validation", False),
+        ):
+
+            def load(v: bool = validate) -> None:
+                ini = inifile.load(str(config), validate=v)
+                assert ini is not None and ini.section("profile target")
+
+            print(f"   {label:<40} {fmt_ms(median_seconds(load, repeat))}")
+        print()
         print(
             "2. `awsguard explain --json` vs `aws configure list` on the same files (fresh processes)"
         )
