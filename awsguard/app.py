@@ -39,8 +39,10 @@ class AwsGuard(cli.Application):
 class Explain(cli.Application):
     """Show which credentials `aws AWS-ARGS` will use, what they shadow, and the verdict.
 
-    Reads the same environment and files the real aws would, offline.  Put the aws arguments
-    after `--`, e.g.:  awsguard explain -- s3 ls --profile prod
+    Reads the same environment and files the real aws would, offline.  The aws arguments
+    follow `--` (or simply start with the first word that is not an option), e.g.:
+        awsguard explain -- s3 ls --profile prod
+        awsguard explain --json s3 ls --profile prod
     """
 
     as_json = cli.Flag("--json", help="print the machine-readable report (schema 1)")

@@ -20,16 +20,24 @@ if TYPE_CHECKING:
 
 
 def _fast_explain(args: list[str]) -> Callable[[], int] | None:
-    """``explain`` with only ``--json`` before an optional ``--``: no plumbum needed."""
+    """``explain [--json] [--] AWS-ARGS…`` without plumbum.
+
+    The aws words start at ``--`` or at the first word that is not an option, so
+    ``awsguard explain s3 ls --profile x`` works too.  Any other option before them (``--help``,
+    a typo) is left to plumbum, which explains or rejects it.
+    """
     as_json = False
-    rest = args
-    while rest and rest[0] != "--":
-        if rest[0] == "--json" and not as_json:
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        if args[i] == "--":
+            i += 1
+            break
+        if args[i] == "--json" and not as_json:
             as_json = True
-            rest = rest[1:]
-        else:
-            return None
-    aws_args = rest[1:] if rest else []
+            i += 1
+            continue
+        return None
+    aws_args = args[i:]
 
     def run() -> int:
         from awsguard.commands import explain

@@ -126,6 +126,18 @@ def test_fast_path_and_plumbum_path_agree(tmp_path, monkeypatch, capsys):
     assert fast == slow
 
 
+def test_aws_words_may_start_without_a_separator(tmp_path):
+    env = field_report_home(tmp_path)
+    with_sep = run_cli(["explain", "--json", "--", "s3", "ls", "--profile", "test_user"], env)
+    without = run_cli(["explain", "--json", "s3", "ls", "--profile", "test_user"], env)
+    assert json.loads(with_sep.stdout) == json.loads(without.stdout)
+    assert json.loads(without.stdout)["profile"] == "test_user"
+    # An unknown awsguard option before the aws words is an error, not an aws argument.
+    typo = run_cli(["explain", "--jsno", "s3", "ls"], env)
+    assert typo.returncode == 2 and "Unknown switch --jsno" in typo.stdout + typo.stderr
+    assert '"schema"' not in typo.stdout
+
+
 def test_help_and_usage_errors(tmp_path):
     env = field_report_home(tmp_path)
     top = run_cli(["--help"], env)
