@@ -198,9 +198,13 @@ def resolve(
         # Session.create_client asks the token provider after the credentials (or instead of
         # them, for unsigned requests); its configuration errors come before NoCredentialsError.
         problem = chain.sso_token_provider_problem(ctx, res.chain_profile)
+        where = "sso-token"
+        if problem is None:
+            # Then the client's own configuration: an empty `s3 =` fails Config() validation.
+            problem, where = chain.s3_section_problem(ctx, res.chain_profile), "client-config"
         if problem is not None:
             res.source = None
-            res.error = ErrorInfo(problem.code, problem.message, problem.origin, "sso-token")
+            res.error = ErrorInfo(problem.code, problem.message, problem.origin, where)
     _sessions(res, ctx)
     return res
 

@@ -947,3 +947,19 @@ def test_extra_web_identity_token_file_read_timing() -> None:
         scenario(config=config, files={"missing-token": "eyJ.token"}),
         "assume-role-with-web-identity",
     )
+
+
+def test_extra_empty_s3_setting_breaks_every_client() -> None:
+    """An empty ``s3 =`` (no nested block) reaches ``Config(s3='')`` and fails its validation
+    after the chain (found by test_real_cli.py against the real `aws`); with an s3 override
+    set it fails on item assignment instead. A non-empty plain value is ignored."""
+    keys = "[default]\naws_access_key_id = AKIAQ2EXAMPLEKEY0001\naws_secret_access_key = s\n"
+    expect(scenario(config="[default]\ns3 =\n", credentials=keys), None, "AttributeError")
+    expect(
+        scenario(
+            config="[default]\ns3 =\n", credentials=keys, env={"AWS_S3_USE_ARN_REGION": "true"}
+        ),
+        None,
+        "TypeError",
+    )
+    expect(scenario(config="[default]\ns3 = path\n", credentials=keys), "shared-credentials-file")
