@@ -79,6 +79,9 @@ class AwsFiles:
         self._sso_sessions: dict[str, str] = {}
         self._credential_sections: set[str] = set()
         self._loaded = False
+        # The providers ask for the same few profiles again and again during one resolution;
+        # the files do not change under it, so each view is built once.  Callers never mutate.
+        self._views: dict[tuple[str, str], Profile | None] = {}
 
     def load(self) -> None:
         """Read both files, config first as botocore does; raises ``inifile.ParseError``."""
@@ -125,24 +128,36 @@ class AwsFiles:
 
     def config_profile(self, profile: str) -> Profile | None:
         """The profile as the config file alone defines it (botocore ``ConfigProvider``)."""
-        self.load()
-        section = self._profiles.get(profile)
-        if section is None or self.config is None:
-            return None
-        return _settings(self.config, section)
+        key = ("config", profile)
+        if key not in self._views:
+            self.load()
+            section = self._profiles.get(profile)
+            view = None
+            if section is not None and self.config is not None:
+                view = _settings(self.config, section)
+            self._views[key] = view
+        return self._views[key]
 
     def credentials_profile(self, profile: str) -> Profile | None:
         """The credentials-file section named exactly ``profile`` (``SharedCredentialProvider``)."""
-        self.load()
-        if profile not in self._credential_sections or self.credentials is None:
-            return None
-        return _settings(self.credentials, profile)
+        key = ("credentials", profile)
+        if key not in self._views:
+            self.load()
+            view = None
+            if profile in self._credential_sections and self.credentials is not None:
+                view = _settings(self.credentials, profile)
+            self._views[key] = view
+        return self._views[key]
 
     def merged(self, profile: str) -> Profile:
         """``Session.full_config['profiles'][profile]``: credentials keys override config keys."""
-        merged = dict(self.config_profile(profile) or {})
-        merged.update(self.credentials_profile(profile) or {})
-        return merged
+        key = ("merged", profile)
+        view = self._views.get(key)
+        if view is None:
+            view = dict(self.config_profile(profile) or {})
+            view.update(self.credentials_profile(profile) or {})
+            self._views[key] = view
+        return view
 
     def sso_session(self, name: str) -> Profile | None:
         self.load()
