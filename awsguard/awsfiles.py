@@ -115,13 +115,6 @@ class AwsFiles:
 
     # -- views -------------------------------------------------------------------------------
 
-    def profile_names(self) -> list[str]:
-        """Every profile of the merged view, config file order first."""
-        self.load()
-        names = list(self._profiles)
-        names.extend(n for n in sorted(self._credential_sections) if n not in self._profiles)
-        return names
-
     def exists(self, profile: str) -> bool:
         self.load()
         return profile in self._profiles or profile in self._credential_sections
@@ -150,7 +143,10 @@ class AwsFiles:
         return self._views[key]
 
     def merged(self, profile: str) -> Profile:
-        """``Session.full_config['profiles'][profile]``: credentials keys override config keys."""
+        """``Session.full_config['profiles'][profile]``: credentials keys override config keys.
+
+        An unknown profile gives ``{}``, as ``profiles.get(name, {})`` does in the providers.
+        """
         key = ("merged", profile)
         view = self._views.get(key)
         if view is None:

@@ -118,6 +118,27 @@ class Context:
         self.source_profile: str | None = None
         self.source_steps: list[tuple[str, str, str]] = []  # (provider, status, why)
         self.source_method: str | None = None
+        self._json: dict[str, object] = {}
+
+    def read_json(self, path: str) -> object:
+        """``json.load`` of a cache file, once per resolution (the login provider and the session
+        report both read the login cache); ValueError where ``JSONFileCache`` would fail."""
+        if path not in self._json:
+            try:
+                self._json[path] = _load_json_strict(path)
+            except ValueError as exc:
+                self._json[path] = exc
+        value = self._json[path]
+        if isinstance(value, ValueError):
+            raise value
+        return value
+
+    def try_json(self, path: str) -> object:
+        """Like :meth:`read_json`, with None for a missing or broken file."""
+        try:
+            return self.read_json(path)
+        except ValueError:
+            return None
 
     def timestamp(self, value: object, origin: str | None) -> float | None:
         """Parse an expiry the way botocore does (``dateutil.parser.parse``), or raise its error.
@@ -249,7 +270,7 @@ def _has_static(profile: Profile) -> bool:
 
 def assume_role(ctx: Context, profile_name: str) -> Found | str:
     """``AssumeRoleProvider``: the merged profile has ``role_arn`` (and no web identity file)."""
-    profile = ctx.files.merged(profile_name) if ctx.files.exists(profile_name) else {}
+    profile = ctx.files.merged(profile_name)
     if not _has_role(profile):
         if "role_arn" in profile:
             return "role_arn is set, but web_identity_token_file makes it a web-identity profile"
@@ -442,7 +463,7 @@ _WEB_IDENTITY_ENV = {
 def web_identity(ctx: Context, profile_name: str, disable_env: bool) -> Found | str:
     """``AssumeRoleWithWebIdentityProvider``: a token file path from env (present wins, even
     empty) or the profile; an explicit ``--profile`` turns the variables off."""
-    profile = ctx.files.merged(profile_name) if ctx.files.exists(profile_name) else {}
+    profile = ctx.files.merged(profile_name)
 
     def get(key: str) -> tuple[object, str | None]:
         var = _WEB_IDENTITY_ENV[key]
@@ -481,7 +502,7 @@ _SSO_REQUIRED = ("sso_role_name", "sso_account_id", "sso_start_url", "sso_region
 
 def sso_config(ctx: Context, profile_name: str) -> dict[str, Setting] | None:
     """``SSOProvider._load_sso_config``: None when not an SSO profile, raises when incomplete."""
-    profile = ctx.files.merged(profile_name) if ctx.files.exists(profile_name) else {}
+    profile = ctx.files.merged(profile_name)
     if "sso_role_name" not in profile and "sso_account_id" not in profile:
         return None
     config = dict(profile)
@@ -542,7 +563,7 @@ def sso_token_state(ctx: Context, config: dict[str, Setting]) -> tuple[str, floa
     if key is None:
         return None
     path = os.path.join(paths.sso_cache_dir(ctx.environ), identity.sha1_hex(key) + ".json")
-    token = _read_json(path)
+    token = ctx.try_json(path)
     if token is None:
         return ("missing", None)
     expires_at = token.get("expiresAt") if isinstance(token, dict) else None
@@ -559,7 +580,7 @@ def sso_token_provider_problem(ctx: Context, profile_name: str) -> Failure | Non
     ``sso_region`` - even when other credentials win (botocore/tokens.py; session.create_client
     calls ``get_auth_token`` unconditionally).
     """
-    profile = ctx.files.merged(profile_name) if ctx.files.exists(profile_name) else {}
+    profile = ctx.files.merged(profile_name)
     setting = profile.get("sso_session")
     if setting is None:
         return None
@@ -600,7 +621,7 @@ def s3_section_problem(ctx: Context, profile_name: str) -> Failure | None:
     an empty string reaches ``Config(s3='')``, whose validation calls ``s3.get`` - or, when an
     override (``AWS_S3_USE_ARN_REGION``, ``s3_use_arn_region`` …) is set, item assignment fails.
     """
-    profile = ctx.files.merged(profile_name) if ctx.files.exists(profile_name) else {}
+    profile = ctx.files.merged(profile_name)
     setting = profile.get("s3")
     if setting is None or setting.value != "":
         return None
@@ -637,7 +658,7 @@ _LOGIN_REQUIRED = ("accessToken", "refreshToken", "dpopKey", "clientId")
 
 def login(ctx: Context, profile_name: str) -> Found | str:
     """``LoginProvider``: the merged profile has ``login_session``; the cache is read eagerly."""
-    profile = ctx.files.merged(profile_name) if ctx.files.exists(profile_name) else {}
+    profile = ctx.files.merged(profile_name)
     setting = profile.get("login_session")
     if setting is None:
         return "no login_session in the profile"
@@ -657,7 +678,7 @@ def login(ctx: Context, profile_name: str) -> Found | str:
     token: object = None
     if os.path.isfile(path):
         try:
-            token = _load_json_strict(path)
+            token = ctx.read_json(path)
         except ValueError:
             raise Failure(
                 "KeyError", f"the login cache file {path} is not valid JSON", path
@@ -713,7 +734,7 @@ def _login_fields(token: object, path: str) -> dict[str, object]:
 def login_state(ctx: Context, session: str) -> tuple[str, float | None, str | None]:
     """(state, expiry, account) of a login session from its cache file, never raising."""
     path = login_cache_path(ctx, session)
-    token = _read_json(path)
+    token = ctx.try_json(path)
     if not isinstance(token, dict):
         return ("missing", None, None)
     access = token.get("accessToken")
@@ -733,7 +754,7 @@ def login_state(ctx: Context, session: str) -> tuple[str, float | None, str | No
 def process(ctx: Context, profile_name: str) -> Found | str:
     """``ProcessProvider``: ``credential_process`` in the merged profile (run at selection by the
     CLI; never by awsguard).  A command that cannot start is predicted; its output is not."""
-    profile = ctx.files.merged(profile_name) if ctx.files.exists(profile_name) else {}
+    profile = ctx.files.merged(profile_name)
     setting = profile.get("credential_process")
     if setting is None:
         return "no credential_process in the profile"
@@ -982,10 +1003,3 @@ def _load_json_strict(path: str) -> object:
             return json.load(f)
     except OSError:
         raise ValueError("unreadable") from None
-
-
-def _read_json(path: str) -> object:
-    try:
-        return _load_json_strict(path)
-    except ValueError:
-        return None

@@ -281,10 +281,7 @@ def _sessions(res: Resolution, ctx: chain.Context) -> None:
 
 
 def profile_session(ctx: chain.Context, profile: str) -> Session | None:
-    files = ctx.files
-    if not files.exists(profile):
-        return None
-    merged = files.merged(profile)
+    merged = ctx.files.merged(profile)
     setting = merged.get("login_session")
     if setting is not None and isinstance(setting.value, str):
         arn = setting.value
