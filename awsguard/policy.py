@@ -15,7 +15,9 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from awsguard.argv import CliArgs
     from awsguard.resolver import Resolution, Session
+    from awsguard.settings import Settings
 
 INFO, WARN, BLOCK = "info", "warn", "block"
 SEVERITIES = ("off", INFO, WARN, BLOCK)
@@ -63,19 +65,111 @@ def judge(
     res: Resolution,
     environ: Mapping[str, str],
     severities: Mapping[str, str] | None = None,
+    *,
+    settings: Settings | None = None,
 ) -> tuple[list[Finding], str]:
-    """Findings for ``res`` and the verdict: "allow", "warn" or "block"."""
+    """Findings for ``res`` and the verdict: "allow", "warn" or "block".
+
+    Severities come from the defaults, then the policy file's ``[rules]``, then ``severities``;
+    the mode (``AWSGUARD_MODE`` or the file's ``mode``) is applied last: ``warn`` caps every
+    block at warn, ``strict`` raises every warn to block.
+    """
     table = dict(DEFAULTS)
+    mode = None
+    if settings is not None:
+        table.update(settings.rules)
+        mode = settings.mode
     if severities:
         table.update(severities)
+    ctx = _Ctx(res, environ, settings, mode)
     findings: list[Finding] = []
     for rule, check in _CHECKS:
         severity = table.get(rule, "off")
         if severity == "off":
             continue
-        for message, fix in check(res, environ):
+        if mode == "warn" and severity == BLOCK:
+            severity = WARN
+        elif mode == "strict" and severity == WARN:
+            severity = BLOCK
+        for message, fix in check(ctx):
             findings.append(Finding(rule, severity, message, fix))
     return findings, verdict(findings)
+
+
+class _Ctx:
+    """What a rule looks at: the resolution, the environment and the settings."""
+
+    __slots__ = ("environ", "mode", "res", "settings")
+
+    def __init__(
+        self,
+        res: Resolution,
+        environ: Mapping[str, str],
+        settings: Settings | None,
+        mode: str | None,
+    ) -> None:
+        self.res = res
+        self.environ = environ
+        self.settings = settings
+        self.mode = mode
+
+
+# -- operations: read or mutating -------------------------------------------------------------
+
+# Operation names that only read.  Anything else, and anything unknown, counts as mutating.
+_READ_PREFIXES = (
+    "describe-",
+    "list-",
+    "get-",
+    "head-",
+    "batch-get-",
+    "search-",
+    "lookup-",
+    "query",
+    "scan",
+    "select-",
+    "estimate-",
+    "simulate-",
+    "validate-",
+)
+_READ_OPERATIONS = frozenset({"wait", "help"})
+# High-level commands of a few services, each an explicit verdict.
+_CUSTOM: dict[str, dict[str, bool]] = {
+    "s3": {
+        "ls": True,
+        "presign": True,
+        "cp": False,
+        "mv": False,
+        "rm": False,
+        "sync": False,
+        "mb": False,
+        "rb": False,
+        "website": False,
+    },
+    "logs": {"tail": True, "start-live-tail": True},
+    "cloudformation": {"deploy": False, "package": False},
+    "sts": {},
+}
+
+
+def is_read(args: CliArgs) -> bool:
+    """Whether ``aws <command> <operation>`` only reads (describe/list/get/head/..., s3 ls)."""
+    command, operation = args.command, args.operation
+    if not command or not operation:
+        return False  # `aws s3` alone is a usage error; unknown shapes count as mutating
+    custom = _CUSTOM.get(command)
+    if custom is not None and operation in custom:
+        return custom[operation]
+    if operation in _READ_OPERATIONS:
+        return True
+    return operation.startswith(_READ_PREFIXES)
+
+
+def needs_confirmation(res: Resolution, settings: Settings | None) -> bool:
+    """``confirm = true`` for the profile and the operation is not a read."""
+    if settings is None or res.error is not None or res.source is None:
+        return False
+    return settings.profile(res.chain_profile).confirm and not is_read(res.args)
 
 
 def verdict(findings: list[Finding]) -> str:
@@ -92,7 +186,8 @@ def _where(res: Resolution, origin: str | None, environ: Mapping[str, str]) -> s
     return f" ({paths.display(origin, environ)})"
 
 
-def _login_shadowed(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+def _login_shadowed(ctx: _Ctx) -> list[tuple[str, str]]:
+    res, environ = ctx.res, ctx.environ
     out = []
     session = res.session
     if session is not None and session.kind == "login" and res.source and _before_login(res.source):
@@ -161,7 +256,8 @@ def _shadow_fix(method: str, profile: str, origin: str | None, environ: Mapping[
     return f"remove the other credential settings from profile '{profile}'"
 
 
-def _account_mismatch(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+def _account_mismatch(ctx: _Ctx) -> list[tuple[str, str]]:
+    res, environ = ctx.res, ctx.environ
     session = res.session
     if session is None or res.source is None or session.account is None:
         return []
@@ -183,7 +279,8 @@ def _account_mismatch(res: Resolution, environ: Mapping[str, str]) -> list[tuple
     ]
 
 
-def _env_overrides_profile(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+def _env_overrides_profile(ctx: _Ctx) -> list[tuple[str, str]]:
+    res, environ = ctx.res, ctx.environ
     if res.source != chain.ENV or res.profile_from not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
         return []
     key = environ.get("AWS_ACCESS_KEY_ID", "")
@@ -197,7 +294,8 @@ def _env_overrides_profile(res: Resolution, environ: Mapping[str, str]) -> list[
     ]
 
 
-def _profile_env_disagree(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+def _profile_env_disagree(ctx: _Ctx) -> list[tuple[str, str]]:
+    res = ctx.res
     values = res.profile_var_values
     if res.explicit_profile or len(values) < 2:
         return []
@@ -213,7 +311,8 @@ def _profile_env_disagree(res: Resolution, environ: Mapping[str, str]) -> list[t
     ]
 
 
-def _login_expired(res: Resolution, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+def _login_expired(ctx: _Ctx) -> list[tuple[str, str]]:
+    res = ctx.res
     session = res.session
     if session is None or session.kind != "login" or session.state == "valid":
         return []
@@ -230,9 +329,61 @@ def _login_expired(res: Resolution, environ: Mapping[str, str]) -> list[tuple[st
     return [(message, f"aws login{profile_arg}")]
 
 
+def _expected_account(ctx: _Ctx) -> list[tuple[str, str]]:
+    res = ctx.res
+    if ctx.settings is None or res.error is not None or res.source is None:
+        return []
+    expect = ctx.settings.profile(res.chain_profile).expect_account
+    if expect is None:
+        return []
+    account = res.identity.account
+    where = (
+        f"[profiles.{res.chain_profile}] in {paths.display(ctx.settings.file or '', ctx.environ)}"
+    )
+    if account is None:
+        if ctx.mode != "strict":
+            return []
+        return [
+            (
+                f"profile '{res.chain_profile}' must run in account {expect}, but which account "
+                f"{res.source} uses cannot be told offline (strict mode)",
+                f"run `awsguard verify --profile {res.chain_profile}`, or drop expect_account from {where}",
+            )
+        ]
+    if account == expect:
+        return []
+    return [
+        (
+            f"profile '{res.chain_profile}' must run in account {expect}, but aws will run as "
+            f"{account_words(account, res.identity.account_from)} through {res.source}",
+            f"use the credentials of account {expect} for this profile, or change expect_account in {where}",
+        )
+    ]
+
+
+def _read_only(ctx: _Ctx) -> list[tuple[str, str]]:
+    res = ctx.res
+    if ctx.settings is None or res.error is not None or res.source is None:
+        return []
+    if not ctx.settings.profile(res.chain_profile).read_only or is_read(res.args):
+        return []
+    op = " ".join(w for w in (res.args.command, res.args.operation) if w) or "this command"
+    where = (
+        f"[profiles.{res.chain_profile}] in {paths.display(ctx.settings.file or '', ctx.environ)}"
+    )
+    return [
+        (
+            f"profile '{res.chain_profile}' is read-only, and `aws {op}` is not known to only read",
+            f"use another profile for changes, or set read_only = false in {where}",
+        )
+    ]
+
+
 _CHECKS = (
     ("login-shadowed", _login_shadowed),
     ("account-mismatch", _account_mismatch),
+    ("expected-account", _expected_account),
+    ("read-only", _read_only),
     ("env-overrides-profile", _env_overrides_profile),
     ("profile-env-disagree", _profile_env_disagree),
     ("login-expired", _login_expired),

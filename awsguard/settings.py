@@ -1,8 +1,18 @@
-"""awsguard's own settings: the ``AWSGUARD_*`` variables and where awsguard keeps its files."""
+"""awsguard's own settings: the ``AWSGUARD_*`` variables, the policy file, and where awsguard
+keeps its files.
+
+Settings, strongest first (DESIGN.md §5.3): ``AWSGUARD=off`` · ``AWSGUARD_MODE=warn|strict`` · the
+TOML policy file (global ``mode``, ``[rules]``, ``[profiles.NAME]``) · the rule defaults in
+:mod:`awsguard.policy`.  The shim reads the policy file on every call, and ``tomllib`` alone costs
+~9 ms to import, so a parsed, validated file is kept in a small ``marshal`` cache keyed by the
+file's identity (device, inode, size, mtime, ctime).
+"""
 
 from __future__ import annotations
 
-from awsguard import paths
+import os
+
+from awsguard import errors, paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,7 +28,330 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
         "where `awsguard install` puts the aws shim (default ~/.local/share/awsguard)",
     ),
     "AWSGUARD_DEBUG": ("", ("", "0", "1"), "1 shows tracebacks of internal errors"),
+    "AWSGUARD": ("", ("", "on", "off"), "off: the shim passes every call straight through"),
+    "AWSGUARD_MODE": (
+        "",
+        ("", "warn", "strict"),
+        "warn: never block, only warn; strict: warnings and internal errors block",
+    ),
+    "AWSGUARD_CONFIG": (
+        "",
+        None,
+        "the policy file (default ${XDG_CONFIG_HOME:-~/.config}/awsguard/config.toml)",
+    ),
 }
+
+MODES = ("warn", "strict")
+SEVERITIES = ("off", "info", "warn", "block")
+RULES = (
+    "login-shadowed",
+    "account-mismatch",
+    "expected-account",
+    "env-overrides-profile",
+    "profile-env-disagree",
+    "read-only",
+    "login-expired",
+)
+PROFILE_KEYS = ("expect_account", "read_only", "confirm")
+
+
+class SettingsError(errors.AwsGuardError):
+    """A bad setting: names the setting, where it is, and the accepted values."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint, errors.USAGE)
+
+
+class ProfileRules:
+    """The ``[profiles.NAME]`` table of the policy file."""
+
+    __slots__ = ("confirm", "expect_account", "read_only")
+
+    def __init__(
+        self, expect_account: str | None = None, read_only: bool = False, confirm: bool = False
+    ) -> None:
+        self.expect_account = expect_account
+        self.read_only = read_only
+        self.confirm = confirm
+
+
+class Settings:
+    """The policy in force for one call."""
+
+    __slots__ = ("file", "mode", "off", "profiles", "rules")
+
+    def __init__(
+        self,
+        *,
+        off: bool = False,
+        mode: str | None = None,
+        rules: dict[str, str] | None = None,
+        profiles: dict[str, ProfileRules] | None = None,
+        file: str | None = None,
+    ) -> None:
+        self.off = off
+        self.mode = mode  # None, "warn" or "strict"
+        self.rules = rules or {}
+        self.profiles = profiles or {}
+        self.file = file  # the policy file that was read, if any
+
+    def profile(self, name: str) -> ProfileRules:
+        return self.profiles.get(name) or _NO_RULES
+
+
+_NO_RULES = ProfileRules()
+
+
+def policy_file(environ: Mapping[str, str]) -> str:
+    """``${AWSGUARD_CONFIG:-${XDG_CONFIG_HOME:-~/.config}/awsguard/config.toml}``."""
+    if environ.get("AWSGUARD_CONFIG"):
+        return paths.expanduser(environ["AWSGUARD_CONFIG"], environ)
+    base = environ.get("XDG_CONFIG_HOME") or paths.expanduser("~/.config", environ)
+    return base.rstrip("/") + "/awsguard/config.toml"
+
+
+def load(environ: Mapping[str, str], *, cache_dir: str | None = None) -> Settings:
+    """The settings for a call under ``environ``; raises :class:`SettingsError`.
+
+    ``AWSGUARD=off`` short-cuts everything (the file is not even read).
+    """
+    switch = environ.get("AWSGUARD", "")
+    if switch not in ("", "on", "off"):
+        raise SettingsError(
+            f"AWSGUARD={_show(switch)} is not valid",
+            "accepted values: off (pass every call straight through), on, or unset",
+        )
+    if switch == "off":
+        return Settings(off=True)
+    env_mode = environ.get("AWSGUARD_MODE", "")
+    if env_mode not in ("", *MODES):
+        raise SettingsError(
+            f"AWSGUARD_MODE={_show(env_mode)} is not valid",
+            "accepted values: warn (never block), strict (warnings and errors block), or unset",
+        )
+    path = policy_file(environ)
+    data = _read_policy(path, cache_dir)
+    settings = Settings(file=path if data is not None else None)
+    if data is not None:
+        mode, rules, profiles = data
+        settings.mode, settings.rules = mode, rules
+        settings.profiles = {
+            name: ProfileRules(expect, read_only, confirm)
+            for name, (expect, read_only, confirm) in profiles.items()
+        }
+    if env_mode:
+        settings.mode = env_mode
+    return settings
+
+
+# The parsed form kept in the cache: only builtin types, so marshal can store it.
+_Parsed = tuple[str | None, dict[str, str], dict[str, tuple[str | None, bool, bool]]]
+_CACHE_TAG = "policy-v1"
+
+
+def _read_policy(path: str, cache_dir: str | None) -> _Parsed | None:
+    """The validated policy file, or None when there is none (not a regular file)."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if (st.st_mode & 0o170000) != 0o100000:
+        if (st.st_mode & 0o170000) == 0o040000:
+            raise SettingsError(f"the policy file {_where(path)} is a directory")
+        return None
+    key = (_CACHE_TAG, path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    cache_path = None
+    if cache_dir:
+        from awsguard.identity import sha1_hex
+
+        name = sha1_hex(path)[:16]
+        cache_path = f"{cache_dir}/policy-{name}.marshal"
+        hit = read_marshal(cache_path)
+        if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == key:
+            return hit[1]  # type: ignore[no-any-return]
+    parsed = _parse_policy(path)
+    if cache_path:
+        write_marshal(cache_path, (key, parsed))
+    return parsed
+
+
+def _parse_policy(path: str) -> _Parsed:
+    import tomllib
+
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except OSError as exc:
+        raise SettingsError(
+            f"cannot read the policy file {_where(path)} ({exc.strerror or type(exc).__name__})"
+        ) from None
+    except UnicodeDecodeError:
+        raise SettingsError(f"the policy file {_where(path)} is not UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's messages name a position, never the file's text.
+        raise SettingsError(f"the policy file {_where(path)} is not valid TOML: {exc}") from None
+    where = _where(path)
+    mode: str | None = None
+    rules: dict[str, str] = {}
+    profiles: dict[str, tuple[str | None, bool, bool]] = {}
+    for key, value in data.items():
+        if key == "mode":
+            if value not in MODES:
+                raise SettingsError(
+                    f"mode = {_show_toml(value)} in {where} is not valid",
+                    'accepted values: "warn" (never block), "strict" (warnings and errors block)',
+                )
+            mode = value
+        elif key == "rules":
+            if not isinstance(value, dict):
+                raise SettingsError(f"rules in {where} must be a table: [rules]")
+            for rule, severity in value.items():
+                if rule not in RULES:
+                    raise SettingsError(
+                        f"unknown rule rules.{_show(rule)} in {where}",
+                        "accepted rules: " + ", ".join(RULES),
+                    )
+                if severity not in SEVERITIES:
+                    raise SettingsError(
+                        f"rules.{rule} = {_show_toml(severity)} in {where} is not valid",
+                        "accepted values: " + ", ".join(f'"{s}"' for s in SEVERITIES),
+                    )
+                rules[rule] = severity
+        elif key == "profiles":
+            if not isinstance(value, dict):
+                raise SettingsError(f"profiles in {where} must be tables: [profiles.NAME]")
+            for name, table in value.items():
+                profiles[name] = _profile_rules(name, table, where)
+        else:
+            raise SettingsError(
+                f"unknown setting {_show(key)} in {where}",
+                "accepted settings: mode, [rules], [profiles.NAME]",
+            )
+    return mode, rules, profiles
+
+
+def _profile_rules(name: str, table: object, where: str) -> tuple[str | None, bool, bool]:
+    label = f"profiles.{_show_key(name)}"
+    if not isinstance(table, dict):
+        raise SettingsError(f"{label} in {where} must be a table: [{label}]")
+    expect: str | None = None
+    read_only = confirm = False
+    for key, value in table.items():
+        if key == "expect_account":
+            if not (
+                isinstance(value, str) and len(value) == 12 and value.isdigit() and value.isascii()
+            ):
+                raise SettingsError(
+                    f"{label}.expect_account = {_show_toml(value)} in {where} is not valid",
+                    'accepted values: a 12-digit account id as a string, e.g. "123456789012"',
+                )
+            expect = value
+        elif key in ("read_only", "confirm"):
+            if not isinstance(value, bool):
+                raise SettingsError(
+                    f"{label}.{key} = {_show_toml(value)} in {where} is not valid",
+                    "accepted values: true, false",
+                )
+            if key == "read_only":
+                read_only = value
+            else:
+                confirm = value
+        else:
+            raise SettingsError(
+                f"unknown setting {label}.{_show(key)} in {where}",
+                "accepted settings: " + ", ".join(PROFILE_KEYS),
+            )
+    return expect, read_only, confirm
+
+
+def _where(path: str) -> str:
+    from awsguard.render import clean
+
+    return clean(path)
+
+
+def _show(value: str) -> str:
+    from awsguard.render import clean
+
+    return clean(value, 60)
+
+
+def _show_key(name: str) -> str:
+    from awsguard.render import clean
+
+    bare = name and all(c.isascii() and (c.isalnum() or c in "-_") for c in name)
+    return clean(name, 60) if bare else '"' + clean(name, 60).replace('"', '\\"') + '"'
+
+
+def _show_toml(value: object) -> str:
+    from awsguard.render import clean
+
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return '"' + clean(value, 60) + '"'
+    if isinstance(value, int | float):
+        return str(value)
+    return f"a {type(value).__name__}"
+
+
+# -- small marshal caches (user-private, keyed by file identity) -------------------------------
+
+
+def read_marshal(path: str) -> object:
+    """The object in a cache file awsguard wrote, or None.  Only files owned by this user and
+    not writable by others are trusted: marshal data must come from us."""
+    import marshal
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if (
+            (st.st_mode & 0o170000) != 0o100000
+            or st.st_uid != os.getuid()
+            or st.st_mode & 0o022
+            or st.st_size > 64 << 20
+        ):
+            return None
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return marshal.loads(b"".join(chunks))
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    finally:
+        os.close(fd)
+
+
+def write_marshal(path: str, value: object) -> None:
+    """Atomically replace ``path`` with ``value``; a failure leaves things as they were."""
+    import marshal
+
+    directory = path.rpartition("/")[0]
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        data = marshal.dumps(value)  # type: ignore[arg-type]
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def data_dir(environ: Mapping[str, str]) -> str:
