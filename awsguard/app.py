@@ -35,6 +35,23 @@ class AwsGuard(cli.Application):
         return errors.OK
 
 
+@AwsGuard.subcommand("install")
+class Install(cli.Application):
+    """Write the `aws` shim and print its directory.
+
+    The shim goes to ${AWSGUARD_HOME:-${XDG_DATA_HOME:-~/.local/share}/awsguard}/bin/aws and is
+    bound to this Python and this awsguard.  Running it again is a no-op; after an upgrade it
+    rewrites the shim.  Put the printed directory first on PATH (`awsguard init zsh|bash` does).
+    """
+
+    force = cli.Flag("--force", help="replace an `aws` in that directory that is not awsguard's")
+
+    def main(self) -> int:
+        from awsguard.commands import install
+
+        return install.run(os.environ, force=self.force)
+
+
 @AwsGuard.subcommand("explain")
 class Explain(cli.Application):
     """Show which credentials `aws AWS-ARGS` will use, what they shadow, and the verdict.

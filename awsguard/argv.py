@@ -85,6 +85,10 @@ class CliArgs:
         self.operation: str | None = None
         self.usage_error: str | None = None
 
+    def key(self) -> tuple[object, ...]:
+        """Every field, for comparing two parses (the shim's decision cache)."""
+        return tuple(getattr(self, name) for name in self.__slots__)
+
     def words(self) -> list[str]:
         """The command words, e.g. ``["s3", "ls"]``."""
         return [w for w in (self.command, self.operation) if w is not None]

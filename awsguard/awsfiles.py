@@ -46,7 +46,7 @@ _SHLEX_SPACE = " \t\r\n"
 _SHLEX_SPECIAL = frozenset("'\"\\")
 
 
-def split_section_name(name: str) -> list[str] | None:
+def split_words(name: str) -> list[str] | None:
     """``shlex.split`` of a section header, or None where shlex raises (unbalanced quote).
 
     Headers without quotes or backslashes - nearly all of them - are split without importing
@@ -109,7 +109,7 @@ class AwsFiles:
                 continue
             else:
                 continue
-            parts = split_section_name(name)
+            parts = split_words(name)
             if parts is not None and len(parts) == 2:
                 target[parts[1]] = name
 

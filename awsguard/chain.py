@@ -18,7 +18,8 @@ from __future__ import annotations
 import os
 
 from awsguard import identity, paths
-from awsguard.awsfiles import AwsFiles, Profile, Setting
+from awsguard.awsfiles import AwsFiles, Profile, Setting, split_words
+from awsguard.memo import note_path, note_time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -155,13 +156,17 @@ class Context:
             )
         ts = identity.parse_timestamp(value)
         if ts is not None:
+            note_time(ts)
             return ts
         try:
-            return _dateutil_parse(value)
+            ts = _dateutil_parse(value)
         except ImportError:
             return None
         except Exception as exc:  # the exact class is the prediction
             raise Failure(type(exc).__name__, "the expiry time cannot be parsed", origin) from None
+        if ts is not None:
+            note_time(ts)
+        return ts
 
 
 def _dateutil_parse(value: str) -> float | None:
@@ -570,6 +575,7 @@ def sso_token_state(ctx: Context, config: dict[str, Setting]) -> tuple[str, floa
     expires = identity.parse_timestamp(expires_at) if isinstance(expires_at, str) else None
     if expires is None:
         return ("valid", None)
+    note_time(expires)
     return ("valid" if expires > ctx.now else "expired", expires)
 
 
@@ -676,6 +682,7 @@ def login(ctx: Context, profile_name: str) -> Found | str:
     # JSONFileCache: "in" is os.path.isfile; loading errors (unreadable, not JSON) are a KeyError;
     # a file holding JSON null reads as "no token" (LoginCredentialFetcher checks `is None`).
     token: object = None
+    note_path(path)
     if os.path.isfile(path):
         try:
             token = ctx.read_json(path)
@@ -745,6 +752,7 @@ def login_state(ctx: Context, session: str) -> tuple[str, float | None, str | No
     expires = identity.parse_timestamp(expires_at) if isinstance(expires_at, str) else None
     if expires is None:
         return ("valid", None, account)
+    note_time(expires)
     return ("valid" if expires > ctx.now else "expired", expires, account)
 
 
@@ -761,12 +769,14 @@ def process(ctx: Context, profile_name: str) -> Found | str:
     command = setting.value
     if not isinstance(command, str):
         raise Failure("AttributeError", "'dict' object has no attribute 'read'", setting.origin)
-    import shlex
+    words = split_words(command)
+    if words is None:  # an unbalanced quote: let shlex word the error
+        import shlex
 
-    try:
-        words = shlex.split(command)
-    except ValueError as exc:
-        raise Failure("ValueError", str(exc), setting.origin) from None
+        try:
+            words = shlex.split(command)
+        except ValueError as exc:
+            raise Failure("ValueError", str(exc), setting.origin) from None
     if not words:
         raise Failure("IndexError", "credential_process is empty", setting.origin)
     problem = _exec_problem(words[0], ctx.environ)
@@ -792,6 +802,7 @@ def _exec_problem(program: str, environ: Mapping[str, str]) -> str | None:
         candidates = [os.path.join(d or ".", program) for d in path.split(os.pathsep)]
     saw_eacces = False
     for candidate in candidates:
+        note_path(candidate)
         try:
             st = os.stat(candidate)
         except OSError:
@@ -825,6 +836,7 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
     if "AWS_CREDENTIAL_FILE" not in ctx.environ:
         return "AWS_CREDENTIAL_FILE is not set"
     path = paths.expanduser(ctx.environ["AWS_CREDENTIAL_FILE"], ctx.environ)
+    note_path(path)
     try:
         with open(path, "rb") as f:
             raw = f.read()
@@ -915,6 +927,7 @@ def container(ctx: Context) -> Found | str:
     token_file = e.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
     token: str | None = None
     if token_file is not None:
+        note_path(token_file)
         try:
             with open(token_file, encoding="utf-8") as f:
                 token = f.read()
@@ -998,6 +1011,7 @@ def _load_json_strict(path: str) -> object:
     """``json.load(open(path))`` as JSONFileCache does; ValueError for anything it rejects."""
     import json
 
+    note_path(path)
     try:
         with open(path, encoding="utf-8") as f:
             return json.load(f)

@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import os
 
+from awsguard.memo import note_path
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
@@ -665,6 +667,7 @@ def load(path: str, *, validate: bool = True) -> IniFile | None:
     ``validate=False`` whole-file validation is skipped: the sections asked for are still exact,
     and ParseError is raised for problems found while reading them.
     """
+    note_path(path)
     got = _read(path)
     if got is None:
         return None

@@ -51,6 +51,13 @@ _SOURCE_WORDS = {
 }
 
 
+def source_words(method: str | None) -> str:
+    """How a provider is named in messages ("the access keys in the credentials file")."""
+    if method is None:
+        return "no credentials"
+    return _SOURCE_WORDS.get(method, method)
+
+
 class Finding:
     __slots__ = ("fix", "message", "rule", "severity")
 
@@ -233,10 +240,10 @@ def _shadow_message(
         message += (
             f": aws will run as {account_words(res.identity.account, res.identity.account_from)}"
         )
-    return message, _shadow_fix(method, profile, origin, environ)
+    return message, shadow_fix(method, profile, origin, environ)
 
 
-def _shadow_fix(method: str, profile: str, origin: str | None, environ: Mapping[str, str]) -> str:
+def shadow_fix(method: str, profile: str, origin: str | None, environ: Mapping[str, str]) -> str:
     where = paths.display(origin.rpartition(":")[0], environ) if origin and ":" in origin else None
     if method == chain.ENV:
         return "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"
@@ -274,7 +281,7 @@ def _account_mismatch(ctx: _Ctx) -> list[tuple[str, str]]:
             f"aws will run as {account_words(account, res.identity.account_from)} through "
             f"{res.source}, but profile '{res.chain_profile}' is signed in ({kind}) to account "
             f"{session.account}",
-            _shadow_fix(res.source, res.chain_profile, res.found_origin(), environ),
+            shadow_fix(res.source, res.chain_profile, res.found_origin(), environ),
         )
     ]
 

@@ -21,6 +21,7 @@ import stat
 import time
 
 from awsguard import paths
+from awsguard.memo import note_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -282,6 +283,9 @@ def cli_info(path: str, environ: Mapping[str, str], *, cache_dir: str | None) ->
     except (OSError, ValueError):
         return _info(path, None, forced, environ)
     ident = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev]
+    note_path(real)
+    if cache_dir:
+        note_path(os.path.join(cache_dir, CACHE_FILE))
     cache = _read_cache(cache_dir) if cache_dir else None
     entry = _cached_entry(cache, real, ident, environ)
     if entry is None and forced is None:
@@ -379,6 +383,7 @@ def _cached_entry(
     for dep in deps:
         if not (isinstance(dep, list) and len(dep) == 2 and isinstance(dep[0], str)):
             return None
+        note_path(dep[0])
         if _mtime(dep[0]) != dep[1]:
             return None
     return entry

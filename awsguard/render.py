@@ -308,3 +308,127 @@ def _session_words(session: Session, now: float) -> str:
     if session.expires is not None:
         state += f", {identity.format_remaining(session.expires - now)}"
     return f"{who}  {account}  ({kind} of profile '{clean(session.profile)}', {state})"
+
+
+# -- the shim's messages -----------------------------------------------------------------------
+
+
+def _command_words(argv: list[str]) -> str:
+    """``aws s3 ls`` as the user typed it, shortened and made safe for a terminal."""
+    shown = " ".join(clean(a, 40) for a in argv[:6])
+    if len(argv) > 6:
+        shown += " …"
+    return f"aws {shown}".rstrip()
+
+
+def _uses_line(res: Resolution, environ: Mapping[str, str]) -> str:
+    from awsguard.policy import source_words
+
+    d = _Displayer(environ)
+    where = res.found_origin()
+    at = f" ({d.origin(where)})" if where else ""
+    return f"{source_words(res.source)}{at} → {_identity_words(res)}"
+
+
+def shim_message(
+    res: Resolution,
+    findings: list[Finding],
+    verdict: str,
+    argv: list[str],
+    environ: Mapping[str, str],
+    style: Style,
+    *,
+    policy_file: str,
+) -> str:
+    """The compact stderr block of a warning or a block: what will be used, what it shadows,
+    why it matters, the fix, and how to get past it."""
+    d = _Displayer(environ)
+    command = _command_words(argv)
+    lines = []
+    if verdict == "block":
+        lines.append(style.red(f"awsguard: blocked `{command}` (exit 77)"))
+    else:
+        lines.append(style.yellow(f"awsguard: warning for `{command}`"))
+    if res.source is not None:
+        lines.append(f"  will use  {_uses_line(res, environ)}")
+    for session in (res.session, res.source_session):
+        if session is not None:
+            lines.append(f"  shadows   {_session_words(session, res.now)}")
+            break
+    fixes: list[str] = []
+    for f in findings:
+        mark = style.red("✗") if f.severity == "block" else style.yellow("!")
+        lines.append(f"  {mark} {f.rule}: {clean(f.message, 400)}")
+        if f.fix not in fixes:
+            fixes.append(f.fix)
+    lines.extend(style.bold(f"  fix: {clean(fix, 300)}") for fix in fixes)
+    policy = d.path(policy_file)
+    rules = sorted({f.rule for f in findings if f.severity == verdict})
+    if verdict == "block":
+        lines.append(
+            style.dim(
+                f"  run it anyway: AWSGUARD=off {command} · only warn: AWSGUARD_MODE=warn, or "
+                + ", ".join(f'rules.{r} = "warn"' for r in rules)
+                + f" in {policy}"
+            )
+        )
+    else:
+        lines.append(
+            style.dim(
+                "  silence: " + ", ".join(f'rules.{r} = "off"' for r in rules) + f" in {policy}"
+            )
+        )
+    return "\n".join(lines)
+
+
+def login_preflight(res: Resolution, environ: Mapping[str, str], style: Style) -> str:
+    """Before ``aws login``: the profile's current credentials that will still win afterwards."""
+    from awsguard import chain
+    from awsguard.policy import shadow_fix
+
+    if res.source is None or res.source == chain.LOGIN:
+        return ""
+    if res.source not in chain.ORDER or chain.ORDER.index(res.source) >= chain.ORDER.index(
+        chain.LOGIN
+    ):
+        return ""
+    profile = clean(res.chain_profile)
+    return "\n".join(
+        [
+            style.yellow(
+                f"awsguard: after this login, profile '{profile}' will still run as the "
+                "credentials below: they come before the login session in the CLI's chain"
+            ),
+            f"  will use  {_uses_line(res, environ)}",
+            f"    fix: {clean(shadow_fix(res.source, res.chain_profile, res.found_origin(), environ), 300)}",
+            style.dim("  (AWS CLI 2.32.32 and later refuse to log in such a profile)"),
+        ]
+    )
+
+
+def confirm_question(res: Resolution, argv: list[str], style: Style) -> tuple[str, set[str]]:
+    """The question ``confirm = true`` asks, and the answers that mean yes."""
+    account = res.identity.account
+    answers = {res.chain_profile}
+    if account:
+        answers.add(account)
+    wanted = f"the account id ({account}) or the profile name" if account else "the profile name"
+    text = "\n".join(
+        [
+            style.bold(
+                f"awsguard: `{_command_words(argv)}` may change things in "
+                f"{account_words(account, res.identity.account_from)} "
+                f"(profile '{clean(res.chain_profile)}' asks to confirm)"
+            ),
+            f"  to run it, type {wanted}",
+        ]
+    )
+    return text, answers
+
+
+def confirm_refused(res: Resolution, argv: list[str], why: str) -> str:
+    return (
+        f"awsguard: blocked `{_command_words(argv)}` (exit 77): profile "
+        f"'{clean(res.chain_profile)}' asks to confirm changes, and {why}\n"
+        "  run it from a terminal, or AWSGUARD=off aws … to skip the question once"
+    )

@@ -151,6 +151,9 @@ _CACHE_TAG = "policy-v1"
 
 def _read_policy(path: str, cache_dir: str | None) -> _Parsed | None:
     """The validated policy file, or None when there is none (not a regular file)."""
+    from awsguard.memo import note_path
+
+    note_path(path)
     try:
         st = os.stat(path)
     except (OSError, ValueError):

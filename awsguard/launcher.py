@@ -1,0 +1,132 @@
+"""The ``aws`` launcher that ``awsguard install`` writes (DESIGN.md §5.4).
+
+The launcher is the shim's front door, run on every ``aws`` call, so it starts Python the
+cheapest way there is: a ``#!<this interpreter> -IS`` script (isolated mode, no ``site``), with
+the directory that holds the ``awsguard`` package appended to ``sys.path`` by hand.  ``-S`` skips
+site-packages and every ``.pth`` file, which is most of an interpreter's start-up cost.  When the
+interpreter's path cannot sit on a ``#!`` line (whitespace, or longer than a kernel reliably
+accepts) a ``/bin/sh`` launcher does the same with one more ``exec``.
+
+The file carries :data:`awsguard.realcli.SHIM_MARKER`, so a copy of it elsewhere on PATH is still
+recognised as the shim and never exec'd as "the real aws".  Its whole text is a function of the
+interpreter, the package location and the version, so "stale" simply means "different from what
+we would write now"; :func:`ensure` rewrites it then, atomically.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from awsguard import __version__, errors, settings
+from awsguard.realcli import SHIM_MARKER
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+# Linux accepts 255 bytes of #! line since 5.1 (127 before); macOS 512.  Stay below the oldest.
+_SHEBANG_MAX = 127
+
+
+def package_root() -> str:
+    """The directory that holds the ``awsguard`` package (site-packages, or the repo checkout
+    of an editable install)."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _py_literal(text: str) -> str:
+    # repr() of a str is a valid Python literal for any content, surrogates included.
+    return repr(text)
+
+
+def _sh_quote(text: str) -> str:
+    return "'" + text.replace("'", "'\"'\"'") + "'"
+
+
+def render(python: str, root: str, target: str) -> bytes:
+    """The launcher's bytes for interpreter ``python``, package dir ``root``, written at ``target``."""
+    marker = SHIM_MARKER.decode("ascii")
+    body = (
+        f"import sys; sys.path.append({_py_literal(root)}); "
+        f"from awsguard.shim import main; main({_py_literal(target)})"
+    )
+    header = (
+        f"# {marker}: the aws shim of awsguard {__version__}, written by `awsguard install`.\n"
+        "# It checks which credentials aws will use, then execs the real aws. Do not edit:\n"
+        "# `awsguard install` rewrites this file; `awsguard explain` shows what it decides.\n"
+    )
+    shebang = f"#!{python} -IS\n"
+    simple = not any(c.isspace() for c in python) and len(shebang.encode()) <= _SHEBANG_MAX
+    if simple:
+        text = shebang + header + body.replace("; ", "\n") + "\n"
+    else:
+        text = "#!/bin/sh\n" + header + f'exec {_sh_quote(python)} -IS -c {_sh_quote(body)} "$@"\n'
+    return text.encode("utf-8", "surrogateescape")
+
+
+def launcher_path(environ: Mapping[str, str]) -> str:
+    return settings.shim_bin_dir(environ) + "/aws"
+
+
+def status(environ: Mapping[str, str], python: str | None = None) -> str:
+    """``"current"``, ``"stale"`` (ours, but different), ``"missing"`` or ``"foreign"`` (an
+    ``aws`` that is not ours is in the way)."""
+    target = launcher_path(environ)
+    want = render(python or sys.executable, package_root(), target)
+    try:
+        with open(target, "rb") as fh:
+            have = fh.read(len(want) + 1)
+    except FileNotFoundError:
+        return "missing"
+    except OSError:
+        return "foreign"
+    if have == want and os.access(target, os.X_OK):
+        return "current"
+    return "stale" if SHIM_MARKER in have[:4096] else "foreign"
+
+
+def ensure(environ: Mapping[str, str], *, force: bool = False, python: str | None = None) -> str:
+    """Write the launcher unless it is current; return its directory.
+
+    Refuses (``AwsGuardError``) to replace an ``aws`` there that is not ours unless ``force``.
+    """
+    python = python or sys.executable
+    if not python or not os.path.isabs(python):
+        raise errors.AwsGuardError(
+            "cannot tell which Python runs awsguard (sys.executable is empty)",
+            "run `python3 -m awsguard install` with the interpreter awsguard is installed in",
+        )
+    target = launcher_path(environ)
+    directory = os.path.dirname(target)
+    state = status(environ, python)
+    if state == "current":
+        return directory
+    if state == "foreign" and not force:
+        raise errors.AwsGuardError(
+            f"{target} exists and is not an awsguard launcher; not replacing it",
+            "move it away, or run `awsguard install --force`",
+        )
+    data = render(python, package_root(), target)
+    tmp = f"{target}.{os.getpid()}.tmp"
+    try:
+        os.makedirs(directory, mode=0o755, exist_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o755)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fchmod(fd, 0o755)
+        finally:
+            os.close(fd)
+        os.replace(tmp, target)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise errors.AwsGuardError(
+            f"cannot write {target}: {exc.strerror or type(exc).__name__}",
+            "set AWSGUARD_HOME to a writable directory",
+        ) from None
+    return directory

@@ -1,0 +1,197 @@
+"""Remembering the shim's quiet decisions, keyed by everything they were computed from.
+
+Most ``aws`` calls are allowed without a word, and the same few profiles are used again and
+again.  Working the answer out is cheap but not free (a 10,000-profile config takes tens of
+milliseconds to validate), while the shim's budget is a fraction of the interpreter's own start.
+So when a call is allowed silently, the shim stores the *inputs* of that decision:
+
+* the global options of the command line that matter (profile, command, operation, flags),
+* the real aws it found (path and file identity),
+* every environment variable the decision read, with its value (or its absence),
+* every file it looked at, with its identity (device, inode, size, mtime, ctime, mode) or
+  its absence: config, credentials, caches, token files, the policy file, a
+  ``credential_process`` program on PATH, and the rest,
+* the earliest future expiry among the timestamps it parsed (a session that expires changes
+  the answer without any file changing), capped at :data:`MAX_AGE` seconds.
+
+The next call with equal inputs is allowed at once; any difference is a miss and the decision
+is made again in full.  Recording happens where the resolver touches the outside world
+(:func:`note_path`, :func:`note_time`, :class:`RecordingEnv`), so the key cannot fall behind
+the code that reads.  Only allow-and-silent outcomes are stored: warnings and blocks are always
+computed fresh.  The cache lives in awsguard's user-private cache directory and is only trusted
+when this user owns it (see :func:`awsguard.settings.read_marshal`).
+"""
+
+from __future__ import annotations
+
+import os
+
+# The ABC itself, without importing the `collections` package (~2 ms): `os` has loaded it.
+from _collections_abc import Mapping
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+SCHEMA = 1
+MAX_AGE = 300.0  # seconds: a bound on anything time-dependent we failed to see
+MAX_ENTRIES = 32
+FILE = "shim-decisions.marshal"
+
+StatKey = tuple[int, int, int, int, int, int] | int
+_MISSING = 0  # stat key of a path that does not exist (ENOENT / ENOTDIR)
+_ERROR = 1  # stat key of a path that could not be examined (any other error)
+
+
+def stat_key(path: str) -> StatKey:
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return _MISSING
+    except (OSError, ValueError):
+        return _ERROR
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
+
+
+class _Recording:
+    __slots__ = ("paths", "times")
+
+    def __init__(self) -> None:
+        self.paths: dict[str, StatKey] = {}
+        self.times: list[float] = []
+
+
+_active: _Recording | None = None
+
+
+def note_path(path: str) -> None:
+    """The decision is about to depend on ``path`` (its content, type or existence).
+
+    Call it *before* looking at the file: a change between the two makes the next lookup miss.
+    """
+    rec = _active
+    if rec is not None and path not in rec.paths:
+        rec.paths[path] = stat_key(path)
+
+
+def note_time(ts: float) -> None:
+    """The decision compared ``ts`` (an expiry) with the current time."""
+    rec = _active
+    if rec is not None:
+        rec.times.append(ts)
+
+
+class RecordingEnv(Mapping[str, str]):
+    """A read-only view of an environment that remembers which names were asked for.
+
+    Supports what the resolver uses of a mapping: ``get``, ``[]``, ``in``.  Iterating over all
+    names marks the whole environment as read.
+    """
+
+    __slots__ = ("_env", "read", "whole")
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+        self.read: dict[str, str | None] = {}
+        self.whole = False
+
+    def __getitem__(self, name: str) -> str:
+        value = self._env.get(name)
+        self.read[name] = value
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        value = self._env.get(name)
+        self.read[name] = value
+        return default if value is None else value
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        value = self._env.get(name)
+        self.read[name] = value
+        return value is not None
+
+    def __iter__(self) -> Iterator[str]:
+        self.whole = True
+        return iter(self._env)
+
+    def __len__(self) -> int:
+        self.whole = True
+        return len(self._env)
+
+
+
+def start() -> None:
+    """Begin recording the inputs of one decision."""
+    global _active
+    _active = _Recording()
+
+
+def stop() -> _Recording | None:
+    global _active
+    rec, _active = _active, None
+    return rec
+
+
+def _path(cache_dir: str) -> str:
+    return f"{cache_dir}/{FILE}"
+
+
+def lookup(
+    key: tuple[object, ...], environ: Mapping[str, str], cache_dir: str | None, now: float
+) -> bool:
+    """Whether a stored quiet decision matches ``key`` and the current environment and files."""
+    if not cache_dir:
+        return False
+    from awsguard.settings import read_marshal
+
+    data = read_marshal(_path(cache_dir))
+    if not isinstance(data, tuple) or len(data) != 2 or data[0] != SCHEMA:
+        return False
+    entries = data[1]
+    if not isinstance(entries, list):
+        return False
+    for entry in entries:
+        if not isinstance(entry, tuple) or len(entry) != 4 or entry[0] != key:
+            continue
+        _key, env, files, until = entry
+        if not (isinstance(until, float) and now < until):
+            continue
+        if not isinstance(env, dict) or any(environ.get(k) != v for k, v in env.items()):
+            continue
+        if not isinstance(files, dict) or any(stat_key(p) != s for p, s in files.items()):
+            continue
+        return True
+    return False
+
+
+def store(
+    key: tuple[object, ...],
+    env: RecordingEnv,
+    rec: _Recording,
+    cache_dir: str | None,
+    now: float,
+) -> None:
+    """Remember a quiet decision made from ``env``'s reads and ``rec``'s files and times."""
+    if not cache_dir or env.whole:
+        return  # a decision that read every variable is keyed on all of them: not worth it
+    from awsguard.settings import read_marshal, write_marshal
+
+    until = now + MAX_AGE
+    for ts in rec.times:
+        if now < ts < until:
+            until = ts
+    entry = (key, dict(env.read), dict(rec.paths), float(until))
+    old = read_marshal(_path(cache_dir))
+    kept: list[object] = []
+    if isinstance(old, tuple) and len(old) == 2 and old[0] == SCHEMA and isinstance(old[1], list):
+        kept = [
+            e
+            for e in old[1]
+            if isinstance(e, tuple) and len(e) == 4 and (e[0], e[1]) != (key, entry[1])
+        ]
+    kept.append(entry)
+    write_marshal(_path(cache_dir), (SCHEMA, kept[-MAX_ENTRIES:]))

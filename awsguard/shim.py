@@ -1,0 +1,349 @@
+"""The ``aws`` shim: judge the call, warn or block, then exec the real CLI untouched.
+
+The hot path (DESIGN.md §3) runs on every ``aws`` a user, a script or a cron job starts, so it
+imports only the standard library it needs (never plumbum, boto3 or botocore; a test proves it)
+and does no work that a cache can do for it::
+
+    argv, environ → real aws (PATH walk, cached version probe) → never-judged commands pass
+      → resolution (offline chain) → policy (rules and settings) → stderr message
+      → os.execve(real aws, argv byte for byte)  or  exit 77
+
+Contracts: the exit status is the real CLI's own (it *is* the real CLI after exec), 77 when
+awsguard blocks, 127 when there is no real aws; nothing is ever written to stdout (pipes and
+``credential_process`` consumers read it).  If awsguard itself fails, it says so in one line and
+runs aws anyway; ``AWSGUARD_MODE=strict`` blocks instead (DESIGN.md §8).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from awsguard import errors
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import NoReturn
+
+    from awsguard.policy import Finding
+    from awsguard.resolver import Resolution
+    from awsguard.settings import Settings
+
+DEPTH_VAR = "AWSGUARD_DEPTH"
+# shim → something → shim … is a loop long before this: a credential_process that calls aws
+# nests two or three deep.  Each hop is a process, so the bound also bounds the damage.
+MAX_DEPTH = 8
+
+# Commands that never use credentials, or that exist to fix them: always passed through.
+_BOOTSTRAP = frozenset({"login", "logout", "configure", "help"})
+_SSO_BOOTSTRAP = frozenset({"login", "logout"})
+
+
+class _Block(Exception):
+    """Stop: print ``text`` and exit ``code``."""
+
+    def __init__(self, text: str, code: int = errors.BLOCKED) -> None:
+        super().__init__(text)
+        self.text = text
+        self.code = code
+
+
+def main(self_path: str | None = None) -> NoReturn:
+    """Entry point of the launcher; ``self_path`` is where the launcher lives."""
+    environ = os.environ
+    argv = sys.argv[1:]
+    try:
+        real = _real_aws(environ, self_path)
+    except _Block as stop:
+        _say(stop.text)
+        os._exit(stop.code)
+    text, code = "", None
+    try:
+        text, code = decide(argv, environ, real)
+    except _Block as stop:
+        text, code = stop.text, stop.code
+    except KeyboardInterrupt:
+        _say("")
+        os._exit(errors.INTERRUPTED)
+    except Exception as exc:  # fail open: a bug in awsguard must not break aws
+        from awsguard.settings import debug
+
+        if debug(environ):
+            import traceback
+
+            traceback.print_exc()
+        if environ.get("AWSGUARD_MODE") == "strict":
+            text = (
+                f"awsguard: internal error ({type(exc).__name__}); blocked because "
+                f"AWSGUARD_MODE=strict (AWSGUARD=off aws … runs it unchecked)"
+            )
+            code = errors.BLOCKED
+        else:
+            text = (
+                f"awsguard: internal error ({type(exc).__name__}); running aws unchecked "
+                "(AWSGUARD_DEBUG=1 shows the details)"
+            )
+    if text:
+        _say(text)
+    if code is not None:
+        os._exit(code)
+    _exec(real, argv, environ)
+
+
+def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str, int | None]:
+    """What to say on stderr, and the exit code if aws must not run (None: run it)."""
+    if environ.get("AWSGUARD") == "off":
+        return "", None
+    import time
+
+    from awsguard import argv as argv_mod
+    from awsguard import memo, realcli
+
+    # The decision's inputs, as far as they are known before deciding: the command line as
+    # either major version parses it, and the real aws.  The rest is recorded while deciding.
+    key = (
+        argv_mod.parse(argv, 1).key(),
+        argv_mod.parse(argv, 2).key(),
+        bool(argv) and argv[-1] == "help",
+        real,
+        memo.stat_key(real),
+    )
+    cache_dir = realcli.default_cache_dir(environ)
+    now = time.time()
+    if memo.lookup(key, environ, cache_dir, now):
+        return "", None
+    renv = memo.RecordingEnv(environ)
+    memo.start()
+    try:
+        text, code, quiet = _decide(argv, renv, real, cache_dir)
+    finally:
+        rec = memo.stop()
+    if quiet and rec is not None:
+        memo.store(key, renv, rec, cache_dir, now)
+    return text, code
+
+
+def _decide(
+    argv: list[str], environ: Mapping[str, str], real: str, cache_dir: str | None
+) -> tuple[str, int | None, bool]:
+    """The full decision: (stderr text, exit code or None, whether it may be remembered)."""
+    from awsguard import realcli, settings
+
+    try:
+        info = realcli.cli_info(real, environ, cache_dir=cache_dir)
+        major = realcli.major_override(environ) or info.major
+    except realcli.RealCliError as exc:
+        raise _Block(f"awsguard: {exc}", errors.USAGE) from None
+    from awsguard import argv as argv_mod
+
+    args = argv_mod.parse(argv, 1 if major == 1 else 2)
+    if args.usage_error or _never_judged(args, argv):
+        if args.command == "login" and not args.usage_error:
+            return _login_preflight(argv, environ, major, info.crt), None, False
+        return "", None, True
+    try:
+        config = settings.load(environ, cache_dir=cache_dir)
+    except settings.SettingsError as exc:
+        text, code = _bad_setting(exc, environ)
+        return text, code, False
+    if config.off:
+        return "", None, True
+    from awsguard import policy
+    from awsguard.resolver import resolve
+
+    res = resolve(argv, environ, major=major, crt=info.crt)
+    if res.error is not None and res.error.code in _LEFT_TO_THE_CLI:
+        return "", None, True  # the CLI reports these itself, better than we could
+    findings, verdict = policy.judge(res, environ, settings=config)
+    shown = [f for f in findings if f.severity in (policy.WARN, policy.BLOCK)]
+    style = _style(environ)
+    if verdict == "block":
+        return _message(res, shown, "block", argv, environ, config, style), errors.BLOCKED, False
+    text = _message(res, shown, "warn", argv, environ, config, style) if shown else ""
+    if policy.needs_confirmation(res, config):
+        _confirm(res, text, argv, environ, style)
+        return "", None, False  # the warning, if any, was shown with the question
+    return text, None, not text
+
+
+# Errors the real CLI reports itself before it makes a call: leave the words to it.
+_LEFT_TO_THE_CLI = frozenset({"ProfileNotFound", "ConfigParseError", "UsageError"})
+
+
+def _never_judged(args: object, argv: list[str]) -> bool:
+    from awsguard.argv import CliArgs
+
+    assert isinstance(args, CliArgs)
+    if args.version or args.no_sign_request:
+        return True
+    if args.command in _BOOTSTRAP or args.command is None:
+        return True  # `aws` alone prints usage
+    if args.command == "sso" and args.operation in _SSO_BOOTSTRAP:
+        return True
+    return args.operation == "help" or (bool(argv) and argv[-1] == "help")
+
+
+def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
+    from awsguard import realcli, settings
+
+    depth_text = environ.get(DEPTH_VAR, "0")
+    depth = int(depth_text) if depth_text.isdigit() and len(depth_text) < 4 else 0
+    if depth >= MAX_DEPTH:
+        raise _Block(
+            f"awsguard: aws → … → aws loop: the shim was entered {depth} times in a row, so the "
+            f"aws it finds on PATH leads back to it; set AWSGUARD_AWS=/path/to/the/real/aws",
+            errors.NO_REAL_AWS,
+        )
+    own = [self_path] if self_path else []
+    skip = [settings.shim_bin_dir(environ)]
+    if self_path:
+        skip.append(os.path.dirname(self_path) or "/")
+    try:
+        found = realcli.find_real_aws(environ, skip_dirs=skip, self_paths=own)
+    except realcli.RealCliError as exc:
+        raise _Block(f"awsguard: {exc}", errors.NO_REAL_AWS) from None
+    if found is None:
+        raise _Block(
+            "awsguard: no real aws found on PATH (besides the awsguard shim); install the AWS "
+            "CLI or set AWSGUARD_AWS=/path/to/aws",
+            errors.NO_REAL_AWS,
+        )
+    return found
+
+
+def _exec(real: str, argv: list[str], environ: Mapping[str, str]) -> NoReturn:
+    import _signal  # type: ignore[import-not-found]  # `signal` imports enum: ~3 ms
+
+    # Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across exec:
+    # `aws … | head` would then see EPIPE errors instead of dying quietly.
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        signum = getattr(_signal, name, None)
+        if signum is not None:
+            _signal.signal(signum, _signal.SIG_DFL)
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    env = dict(environ)
+    depth_text = environ.get(DEPTH_VAR, "0")
+    depth = int(depth_text) if depth_text.isdigit() and len(depth_text) < 4 else 0
+    env[DEPTH_VAR] = str(depth + 1)
+    try:
+        os.execve(real, [real, *argv], env)
+    except OSError as exc:
+        _say(f"awsguard: cannot run {real}: {exc.strerror or type(exc).__name__}")
+        os._exit(126 if not isinstance(exc, FileNotFoundError) else errors.NO_REAL_AWS)
+
+
+def _say(text: str) -> None:
+    try:
+        sys.stderr.write(text + "\n" if text else "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _style(environ: Mapping[str, str]) -> object:
+    from awsguard.render import Style
+
+    try:
+        tty = os.isatty(2)
+    except OSError:
+        tty = False
+    return Style(tty and "NO_COLOR" not in environ and environ.get("TERM") != "dumb")
+
+
+def _message(
+    res: Resolution,
+    findings: list[Finding],
+    verdict: str,
+    argv: list[str],
+    environ: Mapping[str, str],
+    config: Settings,
+    style: object,
+) -> str:
+    from awsguard import render, settings
+
+    assert isinstance(style, render.Style)
+    return render.shim_message(
+        res,
+        findings,
+        verdict,
+        argv,
+        environ,
+        style,
+        policy_file=config.file or settings.policy_file(environ),
+    )
+
+
+def _bad_setting(exc: Exception, environ: Mapping[str, str]) -> tuple[str, int | None]:
+    """A bad awsguard setting: the user meant some protection, so block unless told to warn."""
+    from awsguard.errors import AwsGuardError
+
+    assert isinstance(exc, AwsGuardError)
+    text = exc.render()
+    if environ.get("AWSGUARD_MODE") == "warn":
+        return text + "\n  (AWSGUARD_MODE=warn: running aws without the policy file)", None
+    return (
+        text + "\n  blocked until it is fixed; AWSGUARD=off aws … runs one command unchecked",
+        errors.BLOCKED,
+    )
+
+
+def _login_preflight(
+    argv: list[str], environ: Mapping[str, str], major: int | None, crt: bool | None
+) -> str:
+    """``aws login``: warn when the profile's other credentials will shadow the new session."""
+    from awsguard import render
+    from awsguard.resolver import resolve
+
+    try:
+        res = resolve(argv, environ, major=major, crt=crt)
+    except Exception:
+        return ""
+    if res.error is not None:
+        return ""
+    style = _style(environ)
+    assert isinstance(style, render.Style)
+    return render.login_preflight(res, environ, style)
+
+
+def _confirm(
+    res: Resolution, warning: str, argv: list[str], environ: Mapping[str, str], style: object
+) -> None:
+    """``confirm = true``: ask on the terminal; without one, block."""
+    from awsguard import render
+
+    assert isinstance(style, render.Style)
+    question, answers = render.confirm_question(res, argv, style)
+    interactive = False
+    try:
+        interactive = os.isatty(0) and os.isatty(2)
+    except OSError:
+        pass
+    if not interactive:
+        raise _Block(
+            (warning + "\n" if warning else "")
+            + render.confirm_refused(res, argv, "there is no terminal to ask on")
+        )
+    _say((warning + "\n" if warning else "") + question)
+    try:
+        sys.stderr.write(style.bold("  type it to run, anything else cancels: "))
+        sys.stderr.flush()
+        answer = _read_line()
+    except (OSError, EOFError):
+        answer = None
+    if answer is None or answer.strip() not in answers:
+        raise _Block(render.confirm_refused(res, argv, "not confirmed"))
+
+
+def _read_line() -> str | None:
+    """One line from the terminal (fd 0 is a TTY here), without Python's buffered stdin."""
+    data = b""
+    while not data.endswith(b"\n") and len(data) < 1024:
+        chunk = os.read(0, 1024)
+        if not chunk:
+            return None if not data else data.decode("utf-8", "replace")
+        data += chunk
+    return data.decode("utf-8", "replace")
