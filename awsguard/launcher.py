@@ -35,20 +35,41 @@ def package_root() -> str:
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
+def import_dirs() -> list[str]:
+    """What the launcher appends to ``sys.path``: the package's directory, then this
+    environment's site-packages (for the optional ``dateutil`` that odd expiry formats need;
+    appended, so the standard library always comes first)."""
+    import sysconfig
+
+    dirs = [package_root()]
+    purelib = sysconfig.get_paths().get("purelib")
+    if (
+        purelib
+        and os.path.isdir(purelib)
+        and os.path.realpath(purelib) != os.path.realpath(dirs[0])
+    ):
+        dirs.append(purelib)
+    return dirs
+
+
 def _py_literal(text: str) -> str:
     # repr() of a str is a valid Python literal for any content, surrogates included.
     return repr(text)
+
+
+def _py_literal_list(items: list[str]) -> str:
+    return "[" + ", ".join(_py_literal(i) for i in items) + "]"
 
 
 def _sh_quote(text: str) -> str:
     return "'" + text.replace("'", "'\"'\"'") + "'"
 
 
-def render(python: str, root: str, target: str) -> bytes:
-    """The launcher's bytes for interpreter ``python``, package dir ``root``, written at ``target``."""
+def render(python: str, dirs: list[str], target: str) -> bytes:
+    """The launcher's bytes for interpreter ``python``, import dirs ``dirs``, written at ``target``."""
     marker = SHIM_MARKER.decode("ascii")
     body = (
-        f"import sys; sys.path.append({_py_literal(root)}); "
+        f"import sys; sys.path.extend({_py_literal_list(dirs)}); "
         f"from awsguard.shim import main; main({_py_literal(target)})"
     )
     header = (
@@ -73,7 +94,7 @@ def status(environ: Mapping[str, str], python: str | None = None) -> str:
     """``"current"``, ``"stale"`` (ours, but different), ``"missing"`` or ``"foreign"`` (an
     ``aws`` that is not ours is in the way)."""
     target = launcher_path(environ)
-    want = render(python or sys.executable, package_root(), target)
+    want = render(python or sys.executable, import_dirs(), target)
     try:
         with open(target, "rb") as fh:
             have = fh.read(len(want) + 1)
@@ -107,7 +128,7 @@ def ensure(environ: Mapping[str, str], *, force: bool = False, python: str | Non
             f"{target} exists and is not an awsguard launcher; not replacing it",
             "move it away, or run `awsguard install --force`",
         )
-    data = render(python, package_root(), target)
+    data = render(python, import_dirs(), target)
     tmp = f"{target}.{os.getpid()}.tmp"
     try:
         os.makedirs(directory, mode=0o755, exist_ok=True)

@@ -123,7 +123,6 @@ class RecordingEnv(Mapping[str, str]):
         return len(self._env)
 
 
-
 def start() -> None:
     """Begin recording the inputs of one decision."""
     global _active

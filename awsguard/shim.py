@@ -97,18 +97,9 @@ def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str,
         return "", None
     import time
 
-    from awsguard import argv as argv_mod
     from awsguard import memo, realcli
 
-    # The decision's inputs, as far as they are known before deciding: the command line as
-    # either major version parses it, and the real aws.  The rest is recorded while deciding.
-    key = (
-        argv_mod.parse(argv, 1).key(),
-        argv_mod.parse(argv, 2).key(),
-        bool(argv) and argv[-1] == "help",
-        real,
-        memo.stat_key(real),
-    )
+    key = decision_key(argv, real)
     cache_dir = realcli.default_cache_dir(environ)
     now = time.time()
     if memo.lookup(key, environ, cache_dir, now):
@@ -122,6 +113,21 @@ def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str,
     if quiet and rec is not None:
         memo.store(key, renv, rec, cache_dir, now)
     return text, code
+
+
+def decision_key(argv: list[str], real: str) -> tuple[object, ...]:
+    """The decision's inputs known before deciding: the command line as either major version
+    parses it, and the real aws.  The rest is recorded while deciding (awsguard.memo)."""
+    from awsguard import argv as argv_mod
+    from awsguard import memo
+
+    return (
+        argv_mod.parse(argv, 1).key(),
+        argv_mod.parse(argv, 2).key(),
+        bool(argv) and argv[-1] == "help",
+        real,
+        memo.stat_key(real),
+    )
 
 
 def _decide(
