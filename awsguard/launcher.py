@@ -96,12 +96,23 @@ def status(environ: Mapping[str, str], python: str | None = None) -> str:
     target = launcher_path(environ)
     want = render(python or sys.executable, import_dirs(), target)
     try:
-        with open(target, "rb") as fh:
-            have = fh.read(len(want) + 1)
+        # Only a regular file is opened (a FIFO there would hang us), and without blocking
+        # in case one is swapped in after the lstat.
+        if (os.lstat(target).st_mode & 0o170000) != 0o100000:
+            return "foreign"
+        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
     except FileNotFoundError:
         return "missing"
     except OSError:
         return "foreign"
+    try:
+        if (os.fstat(fd).st_mode & 0o170000) != 0o100000:
+            return "foreign"
+        have = os.read(fd, len(want) + 1)
+    except OSError:
+        return "foreign"
+    finally:
+        os.close(fd)
     if have == want and os.access(target, os.X_OK):
         return "current"
     return "stale" if SHIM_MARKER in have[:4096] else "foreign"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 
-from awsguard import errors, paths
+from awsguard import __version__, errors, paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -38,6 +38,28 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
         "",
         None,
         "the policy file (default ${XDG_CONFIG_HOME:-~/.config}/awsguard/config.toml)",
+    ),
+    "AWSGUARD_PROMPT_FORMAT": (
+        "aws:{profile} {source} {account} {region} {expires} {marker}",
+        None,
+        "layout of the prompt segment; fields {profile} {source} {account} {region} {expires} "
+        "{marker} {verdict}, {{ and }} for braces",
+    ),
+    "AWSGUARD_PROMPT_AUTO": (
+        "1",
+        ("", "0", "1"),
+        "0: `awsguard init` leaves PS1/RPROMPT alone and only sets $AWSGUARD_PROMPT",
+    ),
+    "AWSGUARD_PROMPT_SHOW": (
+        "context",
+        ("", "context", "always", "alert"),
+        "when the segment shows: with an AWS profile or credentials in play, always, or only "
+        "for a warning, a block or an error",
+    ),
+    "AWSGUARD_PROMPT_ACCOUNT": (
+        "short",
+        ("", "short", "full"),
+        "the account in the prompt: its last 4 digits, or all 12",
     ),
 }
 
@@ -105,9 +127,8 @@ _NO_RULES = ProfileRules()
 def policy_file(environ: Mapping[str, str]) -> str:
     """``${AWSGUARD_CONFIG:-${XDG_CONFIG_HOME:-~/.config}/awsguard/config.toml}``."""
     if environ.get("AWSGUARD_CONFIG"):
-        return paths.expanduser(environ["AWSGUARD_CONFIG"], environ)
-    base = environ.get("XDG_CONFIG_HOME") or paths.expanduser("~/.config", environ)
-    return base.rstrip("/") + "/awsguard/config.toml"
+        return paths.expand(environ["AWSGUARD_CONFIG"], environ)
+    return _xdg(environ, "XDG_CONFIG_HOME", "~/.config").rstrip("/") + "/awsguard/config.toml"
 
 
 def load(environ: Mapping[str, str], *, cache_dir: str | None = None) -> Settings:
@@ -130,7 +151,7 @@ def load(environ: Mapping[str, str], *, cache_dir: str | None = None) -> Setting
             "accepted values: warn (never block), strict (warnings and errors block), or unset",
         )
     path = policy_file(environ)
-    data = _read_policy(path, cache_dir)
+    data = _read_policy(path, cache_dir, explicit=bool(environ.get("AWSGUARD_CONFIG")))
     settings = Settings(file=path if data is not None else None)
     if data is not None:
         mode, rules, profiles = data
@@ -146,21 +167,39 @@ def load(environ: Mapping[str, str], *, cache_dir: str | None = None) -> Setting
 
 # The parsed form kept in the cache: only builtin types, so marshal can store it.
 _Parsed = tuple[str | None, dict[str, str], dict[str, tuple[str | None, bool, bool]]]
-_CACHE_TAG = "policy-v1"
+_CACHE_TAG = f"policy-v1-{__version__}"  # a new version may validate differently
 
 
-def _read_policy(path: str, cache_dir: str | None) -> _Parsed | None:
-    """The validated policy file, or None when there is none (not a regular file)."""
+def _read_policy(path: str, cache_dir: str | None, *, explicit: bool = False) -> _Parsed | None:
+    """The validated policy file, or None when there is none.
+
+    The default path may simply not exist.  A path named by ``AWSGUARD_CONFIG`` must be a
+    regular file (or ``/dev/null``, "no policy"): a typo there must not silently drop the
+    protection the user asked for.
+    """
     from awsguard.memo import note_path
 
     note_path(path)
     try:
         st = os.stat(path)
     except (OSError, ValueError):
+        if explicit:
+            raise SettingsError(
+                f"AWSGUARD_CONFIG={_show(path)} does not exist",
+                "point it at your policy file, or unset it to use the default place",
+            ) from None
         return None
-    if (st.st_mode & 0o170000) != 0o100000:
-        if (st.st_mode & 0o170000) == 0o040000:
-            raise SettingsError(f"the policy file {_where(path)} is a directory")
+    kind = st.st_mode & 0o170000
+    if kind != 0o100000:
+        if explicit and path == "/dev/null":
+            return None
+        if kind == 0o040000 or explicit:
+            what = "a directory" if kind == 0o040000 else "not a regular file"
+            raise SettingsError(
+                f"the policy file {_where(path)} is {what}",
+                "the policy file is a TOML file; set AWSGUARD_CONFIG to its path, or move "
+                "what is there away",
+            )
         return None
     key = (_CACHE_TAG, path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     cache_path = None
@@ -182,7 +221,11 @@ def _parse_policy(path: str) -> _Parsed:
     import tomllib
 
     try:
-        with open(path, "rb") as fh:
+        # Non-blocking: a FIFO swapped in after the stat must not hang every aws call.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb") as fh:
+            if (os.fstat(fd).st_mode & 0o170000) != 0o100000:
+                raise SettingsError(f"the policy file {_where(path)} is not a regular file")
             data = tomllib.load(fh)
     except OSError as exc:
         raise SettingsError(
@@ -276,7 +319,7 @@ def _where(path: str) -> str:
 def _show(value: str) -> str:
     from awsguard.render import clean
 
-    return clean(value, 60)
+    return clean(value, 24)
 
 
 def _show_key(name: str) -> str:
@@ -357,12 +400,19 @@ def write_marshal(path: str, value: object) -> None:
             os.unlink(tmp)
 
 
+def _xdg(environ: Mapping[str, str], name: str, default: str) -> str:
+    """An XDG base directory; relative values are ignored, as the XDG spec says."""
+    value = environ.get(name, "")
+    if not value.startswith("/"):
+        value = paths.expanduser(default, environ)
+    return value.rstrip("/") or "/"
+
+
 def data_dir(environ: Mapping[str, str]) -> str:
     """``${AWSGUARD_HOME:-${XDG_DATA_HOME:-~/.local/share}/awsguard}`` (DESIGN.md §5.4)."""
     if environ.get("AWSGUARD_HOME"):
-        return paths.expanduser(environ["AWSGUARD_HOME"], environ)
-    base = environ.get("XDG_DATA_HOME") or paths.expanduser("~/.local/share", environ)
-    return base.rstrip("/") + "/awsguard"
+        return paths.expand(environ["AWSGUARD_HOME"], environ)
+    return _xdg(environ, "XDG_DATA_HOME", "~/.local/share").rstrip("/") + "/awsguard"
 
 
 def shim_bin_dir(environ: Mapping[str, str]) -> str:

@@ -87,12 +87,6 @@ def test_xdg_config_home_replaces_dot_config(tmp_path, xdg):
     assert settings.load(env | {"XDG_CONFIG_HOME": ""}).mode == "strict"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.policy_file uses a relative XDG_CONFIG_HOME as is, so the policy depends on "
-    "the working directory; the XDG spec says relative values are invalid and must be ignored "
-    "(realcli.default_cache_dir already ignores a relative XDG_CACHE_HOME)",
-)
 def test_relative_xdg_config_home_is_ignored(tmp_path):
     env = home_env(tmp_path, XDG_CONFIG_HOME="relative/config")
     assert settings.policy_file(env) == f"{env['HOME']}/.config/awsguard/config.toml"
@@ -124,12 +118,6 @@ def test_awsguard_config_expands_tilde_from_the_given_home(tmp_path):
     assert settings.policy_file({"AWSGUARD_CONFIG": f"~{name}/p.toml"}) == f"{root_home}/p.toml"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="settings.policy_file applies only ~ to AWSGUARD_CONFIG, not $VARS "
-    "(paths.expand, as botocore does for AWS_CONFIG_FILE): AWSGUARD_CONFIG='$HOME/p.toml' "
-    "names a literal '$HOME' directory",
-)
 def test_awsguard_config_expands_variables(tmp_path):
     env = home_env(tmp_path, AWSGUARD_CONFIG="$HOME/${POLICY_NAME}.toml", POLICY_NAME="team")
     assert settings.policy_file(env) == f"{env['HOME']}/team.toml"
@@ -182,7 +170,7 @@ def test_awsguard_mode_invalid_names_the_variable_and_the_values(tmp_path, value
 
 
 def test_no_file_gives_the_defaults(tmp_path):
-    loaded = settings.load(home_env(tmp_path, AWSGUARD_CONFIG=str(tmp_path / "absent.toml")))
+    loaded = settings.load(home_env(tmp_path, XDG_CONFIG_HOME=str(tmp_path / "nothing-here")))
     assert (loaded.off, loaded.mode, loaded.rules, loaded.profiles, loaded.file) == (
         False,
         None,
@@ -373,13 +361,42 @@ def _load_in_child(env: dict[str, str], cache_dir: str | None = None) -> str:
 
 
 @pytest.mark.parametrize("with_cache", [False, True])
-def test_a_fifo_at_the_path_is_treated_as_absent_and_never_opened(tmp_path, with_cache):
-    """Opening a FIFO for reading blocks until a writer comes: the file must not be opened."""
+def test_a_fifo_named_by_awsguard_config_is_an_error_and_never_opened(tmp_path, with_cache):
+    """Opening a FIFO for reading blocks until a writer comes: the file must not be opened.
+    Named explicitly, it is an error (the user asked for a policy that cannot be read)."""
     fifo = tmp_path / "policy.toml"
     os.mkfifo(fifo)
     env = home_env(tmp_path, AWSGUARD_CONFIG=str(fifo))
     cache = str(tmp_path / "cache") if with_cache else None
-    assert _load_in_child(env, cache) == "None None"
+    out = _load_in_child(env, cache)
+    assert out.startswith("awsguard: ") and "not a regular file" in out and str(fifo) in out
+
+
+@pytest.mark.parametrize("with_cache", [False, True])
+def test_a_fifo_at_the_default_path_is_treated_as_absent_and_never_opened(tmp_path, with_cache):
+    home = tmp_path / "home"
+    (home / ".config" / "awsguard").mkdir(parents=True)
+    os.mkfifo(home / ".config" / "awsguard" / "config.toml")
+    code = (
+        "import sys\nfrom awsguard import settings\n"
+        "s = settings.load(dict(HOME=sys.argv[1]), cache_dir=sys.argv[2] or None)\n"
+        "print(s.mode, s.file)\n"
+    )
+    cache = str(tmp_path / "cache") if with_cache else ""
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(home), cache],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        check=True,
+    )
+    assert done.stdout.strip() == "None None"
+
+
+def test_a_missing_file_named_by_awsguard_config_is_an_error(tmp_path):
+    """A typo in AWSGUARD_CONFIG must not silently drop the policy the user asked for."""
+    message = load_error(home_env(tmp_path, AWSGUARD_CONFIG=str(tmp_path / "absent.toml")))
+    assert "AWSGUARD_CONFIG" in message and "does not exist" in message
 
 
 def test_a_character_device_at_the_path_is_treated_as_absent(tmp_path):
@@ -532,7 +549,15 @@ def test_a_symlink_pointed_elsewhere_is_seen(tmp_path):
 def test_a_removed_file_is_no_longer_in_force(tmp_path, cached):
     env, cache_dir, _ = cached
     Path(env["AWSGUARD_CONFIG"]).unlink()
-    loaded = settings.load(env, cache_dir=str(cache_dir))
+    # Named by AWSGUARD_CONFIG, a missing file is an error; at the default place, "no policy".
+    assert "does not exist" in load_error(env, str(cache_dir))
+    default = Path(env["HOME"]) / ".config" / "awsguard" / "config.toml"
+    default.parent.mkdir(parents=True, exist_ok=True)
+    default.write_text('mode = "strict"\n')
+    plain = {k: v for k, v in env.items() if k != "AWSGUARD_CONFIG"}
+    assert settings.load(plain, cache_dir=str(cache_dir)).mode == "strict"
+    default.unlink()
+    loaded = settings.load(plain, cache_dir=str(cache_dir))
     assert loaded.mode is None and loaded.file is None
 
 
