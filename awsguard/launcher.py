@@ -7,7 +7,7 @@ site-packages and every ``.pth`` file, which is most of an interpreter's start-u
 interpreter's path cannot sit on a ``#!`` line (whitespace, or longer than a kernel reliably
 accepts) a ``/bin/sh`` launcher does the same with one more ``exec``.
 
-The file carries :data:`awsguard.realcli.SHIM_MARKER`, so a copy of it elsewhere on PATH is still
+The file carries :data:`awsguard.findaws.SHIM_MARKER`, so a copy of it elsewhere on PATH is still
 recognised as the shim and never exec'd as "the real aws".  Its whole text is a function of the
 interpreter, the package location and the version, so "stale" simply means "different from what
 we would write now"; :func:`ensure` rewrites it then, atomically.
@@ -19,7 +19,7 @@ import os
 import sys
 
 from awsguard import __version__, errors, settings
-from awsguard.realcli import SHIM_MARKER
+from awsguard.findaws import SHIM_MARKER
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ is made again in full.  Recording happens where the resolver touches the outside
 (:func:`note_path`, :func:`note_time`, :class:`RecordingEnv`), so the key cannot fall behind
 the code that reads.  Only allow-and-silent outcomes are stored: warnings and blocks are always
 computed fresh.  The cache lives in awsguard's user-private cache directory and is only trusted
-when this user owns it (see :func:`awsguard.settings.read_marshal`).
+when this user owns it (see :func:`read_marshal`).
 """
 
 from __future__ import annotations
@@ -145,8 +145,6 @@ def lookup(
     """Whether a stored quiet decision matches ``key`` and the current environment and files."""
     if not cache_dir:
         return False
-    from awsguard.settings import read_marshal
-
     data = read_marshal(_path(cache_dir))
     if not isinstance(data, tuple) or len(data) != 2 or data[0] != SCHEMA:
         return False
@@ -177,8 +175,6 @@ def store(
     """Remember a quiet decision made from ``env``'s reads and ``rec``'s files and times."""
     if not cache_dir or env.whole:
         return  # a decision that read every variable is keyed on all of them: not worth it
-    from awsguard.settings import read_marshal, write_marshal
-
     until = now + MAX_AGE
     for ts in rec.times:
         if now < ts < until:
@@ -194,3 +190,62 @@ def store(
         ]
     kept.append(entry)
     write_marshal(_path(cache_dir), (SCHEMA, kept[-MAX_ENTRIES:]))
+
+
+# -- small marshal files (user-private) --------------------------------------------------------
+
+
+def read_marshal(path: str) -> object:
+    """The object in a cache file awsguard wrote, or None.  Only files owned by this user and
+    not writable by others are trusted: marshal data must come from us."""
+    import marshal
+
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except (OSError, ValueError):
+        return None
+    try:
+        st = os.fstat(fd)
+        if (
+            (st.st_mode & 0o170000) != 0o100000
+            or st.st_uid != os.getuid()
+            or st.st_mode & 0o022
+            or st.st_size > 64 << 20
+        ):
+            return None
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 20)
+            if not chunk:
+                break
+            chunks.append(chunk)
+        return marshal.loads(b"".join(chunks))
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    finally:
+        os.close(fd)
+
+
+def write_marshal(path: str, value: object) -> None:
+    """Atomically replace ``path`` with ``value``; a failure leaves things as they were."""
+    import marshal
+
+    directory = path.rpartition("/")[0]
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        data = marshal.dumps(value)  # type: ignore[arg-type]
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
+        )
+        try:
+            while data:
+                data = data[os.write(fd, data) :]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except (OSError, ValueError):
+        import contextlib
+
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)

@@ -20,18 +20,18 @@ import os
 import stat
 import time
 
-from awsguard import paths
+# The finding half lives in findaws (the shim's steady state imports only that); re-exported.
+from awsguard.findaws import SHIM_MARKER as SHIM_MARKER
+from awsguard.findaws import RealCliError as RealCliError
+from awsguard.findaws import _is_executable_file, _read_head, _show
+from awsguard.findaws import find_real_aws as find_real_aws
 from awsguard.memo import note_path
+from awsguard.paths import default_cache_dir as default_cache_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import subprocess
-    from collections.abc import Mapping, Sequence
-
-# The launcher `awsguard install` writes carries these bytes near its top, so a *copy* of the shim
-# (which has its own inode) is still recognised.
-SHIM_MARKER = b"AWSGUARD-SHIM-MARKER"
-_MARKER_WINDOW = 4096
+    from collections.abc import Mapping
 
 PROBE_TIMEOUT = 5.0
 CACHE_FILE = "cli.json"
@@ -64,14 +64,6 @@ except Exception:
 import json
 print("AWSGUARD-PROBE " + json.dumps({"crt": crt, "path": [p for p in sys.path if isinstance(p, str)]}))
 """
-
-
-class RealCliError(Exception):
-    """A setting about the real CLI is unusable; ``message`` says which and why, without prefix."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class CliInfo:
@@ -117,127 +109,7 @@ def major_for_semantics(info: CliInfo) -> int:
     return 1 if info.major == 1 else 2
 
 
-def _show(value: str) -> str:
-    """A value from the environment, safe to put in a one-line message."""
-    value = value[:200]
-    return value if value.isprintable() else repr(value)
-
-
-# --- Finding the real aws ---------------------------------------------------------------------
-
-
-def _identities(names: Sequence[str]) -> set[tuple[int, int]]:
-    """(st_dev, st_ino) of each path that exists, symlinks followed."""
-    ids = set()
-    for name in names:
-        try:
-            st = os.stat(name)
-        except (OSError, ValueError):
-            continue
-        ids.add((st.st_dev, st.st_ino))
-    return ids
-
-
-def _is_executable_file(path: str) -> os.stat_result | None:
-    try:
-        st = os.stat(path)
-    except (OSError, ValueError):
-        return None
-    if not stat.S_ISREG(st.st_mode) or not os.access(path, os.X_OK):
-        return None
-    return st
-
-
-def _read_head(path: str, size: int = _MARKER_WINDOW) -> bytes | None:
-    """The first ``size`` bytes of a regular file; None if it cannot be read.
-
-    O_NONBLOCK: a FIFO put where a file is expected must not hang the shim.
-    """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except (OSError, ValueError):
-        return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return os.read(fd, size)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
-
-
-def _why_unusable(path: str, self_ids: set[tuple[int, int]]) -> str | None:
-    """Why ``path`` cannot be the real aws, or None if it can."""
-    if not path.startswith("/"):
-        return "not an absolute path"
-    st = _is_executable_file(path)
-    if st is None:
-        return "not an executable regular file"
-    if (st.st_dev, st.st_ino) in self_ids:
-        return "it is the awsguard shim itself"
-    head = _read_head(path)
-    # An executable we cannot read (mode 0111) can still be exec'd; it is not a script of ours.
-    if head is not None and SHIM_MARKER in head:
-        return "it is a copy of the awsguard shim"
-    return None
-
-
-def find_real_aws(
-    environ: Mapping[str, str],
-    *,
-    skip_dirs: Sequence[str] = (),
-    self_paths: Sequence[str] = (),
-) -> str | None:
-    """The ``aws`` the shim should exec, or None when there is none.
-
-    ``AWSGUARD_AWS`` (when non-empty) is used as given, but it must be an absolute path to an
-    executable regular file that is not the shim; otherwise ``RealCliError`` is raised rather
-    than silently falling back to PATH.  Without it, ``PATH`` (``os.defpath`` when unset) is
-    walked in order; skipped are entries that are not absolute, directories that are one of
-    ``skip_dirs`` (compared by device and inode, so ``dir/``, ``dir//``, ``x/../dir`` and
-    symlinks to it all match), files that are one of ``self_paths`` (by inode: symlinks and hard
-    links) or that carry ``SHIM_MARKER`` in their first 4 KiB (copies), and anything that is not
-    an executable regular file.
-    """
-    self_ids = _identities(self_paths)
-    override = environ.get("AWSGUARD_AWS")
-    if override:
-        problem = _why_unusable(override, self_ids)
-        if problem is not None:
-            raise RealCliError(f"AWSGUARD_AWS={_show(override)} cannot be used: {problem}")
-        return override
-    skip_ids = _identities(skip_dirs)
-    seen: set[tuple[int, int]] = set()
-    for entry in environ.get("PATH", os.defpath).split(os.pathsep):
-        if not entry.startswith("/"):
-            continue
-        try:
-            st = os.stat(entry)
-        except (OSError, ValueError):
-            continue
-        ident = (st.st_dev, st.st_ino)
-        if ident in skip_ids or ident in seen or not stat.S_ISDIR(st.st_mode):
-            continue
-        seen.add(ident)
-        candidate = entry + "aws" if entry.endswith("/") else entry + "/aws"
-        if _why_unusable(candidate, self_ids) is None:
-            return candidate
-    return None
-
-
 # --- Which CLI it is --------------------------------------------------------------------------
-
-
-def default_cache_dir(environ: Mapping[str, str]) -> str | None:
-    """``$XDG_CACHE_HOME/awsguard``, else ``~/.cache/awsguard``; None without a usable home."""
-    xdg = environ.get("XDG_CACHE_HOME", "")
-    if xdg.startswith("/"):  # the XDG spec: relative values are ignored
-        return xdg.rstrip("/") + "/awsguard"
-    if environ.get("HOME") == "":
-        return None
-    path = paths.expanduser("~/.cache/awsguard", environ)
-    return path if path.startswith("/") and not path.startswith("//") else None
 
 
 def major_override(environ: Mapping[str, str]) -> int | None:

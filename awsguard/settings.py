@@ -13,6 +13,10 @@ from __future__ import annotations
 import os
 
 from awsguard import __version__, errors, paths
+from awsguard.memo import read_marshal as read_marshal  # re-exported
+from awsguard.memo import write_marshal as write_marshal
+from awsguard.paths import data_dir as data_dir
+from awsguard.paths import shim_bin_dir as shim_bin_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -128,7 +132,9 @@ def policy_file(environ: Mapping[str, str]) -> str:
     """``${AWSGUARD_CONFIG:-${XDG_CONFIG_HOME:-~/.config}/awsguard/config.toml}``."""
     if environ.get("AWSGUARD_CONFIG"):
         return paths.expand(environ["AWSGUARD_CONFIG"], environ)
-    return _xdg(environ, "XDG_CONFIG_HOME", "~/.config").rstrip("/") + "/awsguard/config.toml"
+    return (
+        paths.xdg_dir(environ, "XDG_CONFIG_HOME", "~/.config").rstrip("/") + "/awsguard/config.toml"
+    )
 
 
 def load(environ: Mapping[str, str], *, cache_dir: str | None = None) -> Settings:
@@ -339,84 +345,6 @@ def _show_toml(value: object) -> str:
     if isinstance(value, int | float):
         return str(value)
     return f"a {type(value).__name__}"
-
-
-# -- small marshal caches (user-private, keyed by file identity) -------------------------------
-
-
-def read_marshal(path: str) -> object:
-    """The object in a cache file awsguard wrote, or None.  Only files owned by this user and
-    not writable by others are trusted: marshal data must come from us."""
-    import marshal
-
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except (OSError, ValueError):
-        return None
-    try:
-        st = os.fstat(fd)
-        if (
-            (st.st_mode & 0o170000) != 0o100000
-            or st.st_uid != os.getuid()
-            or st.st_mode & 0o022
-            or st.st_size > 64 << 20
-        ):
-            return None
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return marshal.loads(b"".join(chunks))
-    except (OSError, ValueError, EOFError, TypeError):
-        return None
-    finally:
-        os.close(fd)
-
-
-def write_marshal(path: str, value: object) -> None:
-    """Atomically replace ``path`` with ``value``; a failure leaves things as they were."""
-    import marshal
-
-    directory = path.rpartition("/")[0]
-    tmp = f"{path}.{os.getpid()}.tmp"
-    try:
-        data = marshal.dumps(value)  # type: ignore[arg-type]
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd = os.open(
-            tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
-        )
-        try:
-            while data:
-                data = data[os.write(fd, data) :]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except (OSError, ValueError):
-        import contextlib
-
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-
-
-def _xdg(environ: Mapping[str, str], name: str, default: str) -> str:
-    """An XDG base directory; relative values are ignored, as the XDG spec says."""
-    value = environ.get(name, "")
-    if not value.startswith("/"):
-        value = paths.expanduser(default, environ)
-    return value.rstrip("/") or "/"
-
-
-def data_dir(environ: Mapping[str, str]) -> str:
-    """``${AWSGUARD_HOME:-${XDG_DATA_HOME:-~/.local/share}/awsguard}`` (DESIGN.md §5.4)."""
-    if environ.get("AWSGUARD_HOME"):
-        return paths.expand(environ["AWSGUARD_HOME"], environ)
-    return _xdg(environ, "XDG_DATA_HOME", "~/.local/share").rstrip("/") + "/awsguard"
-
-
-def shim_bin_dir(environ: Mapping[str, str]) -> str:
-    return data_dir(environ) + "/bin"
 
 
 def debug(environ: Mapping[str, str]) -> bool:

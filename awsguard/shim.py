@@ -97,10 +97,10 @@ def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str,
         return "", None
     import time
 
-    from awsguard import memo, realcli
+    from awsguard import memo, paths
 
     key = decision_key(argv, real)
-    cache_dir = realcli.default_cache_dir(environ)
+    cache_dir = paths.default_cache_dir(environ)
     now = time.time()
     if memo.lookup(key, environ, cache_dir, now):
         return "", None
@@ -191,7 +191,7 @@ def _never_judged(args: object, argv: list[str]) -> bool:
 
 
 def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
-    from awsguard import realcli, settings
+    from awsguard import findaws, paths
 
     depth_text = environ.get(DEPTH_VAR, "0")
     depth = int(depth_text) if depth_text.isdigit() and len(depth_text) < 4 else 0
@@ -202,12 +202,12 @@ def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
             errors.NO_REAL_AWS,
         )
     own = [self_path] if self_path else []
-    skip = [settings.shim_bin_dir(environ)]
+    skip = [paths.shim_bin_dir(environ)]
     if self_path:
         skip.append(os.path.dirname(self_path) or "/")
     try:
-        found = realcli.find_real_aws(environ, skip_dirs=skip, self_paths=own)
-    except realcli.RealCliError as exc:
+        found = findaws.find_real_aws(environ, skip_dirs=skip, self_paths=own)
+    except findaws.RealCliError as exc:
         raise _Block(f"awsguard: {exc}", errors.NO_REAL_AWS) from None
     if found is None:
         raise _Block(

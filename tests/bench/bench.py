@@ -17,6 +17,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from awsguard.resolver import resolve  # noqa: E402
 
@@ -158,9 +159,148 @@ def main() -> int:
             base = median_seconds(lambda c=cmd_aws: run_cmd(c, env), slow_repeat)
             ours = median_seconds(lambda c=cmd_ours: run_cmd(c, env), slow_repeat)
             print(f"   {n:>9,} {fmt_ms(base):>19} {fmt_ms(ours):>17} {base / ours:>7.1f}x")
+        print()
+        shim_ok = bench_shim(home, env, repeat)
     print()
-    print("Budgets: explain >= 5x faster than `aws configure list` (DESIGN.md §7).")
-    return 0
+    prompt_ok = True
+    if "--no-prompt" not in sys.argv:
+        import bench_prompt
+
+        print("4. The prompt hook in real shells (tests/bench/bench_prompt.py)")
+        prompt_ok = not any("FAIL" in line for line in bench_prompt.main(quick))
+    print()
+    print("Budgets (DESIGN.md §7): explain >= 5x faster than `aws configure list`; shim <= 1.5x")
+    print("a bare `python -I -S -c pass` at 10,000 profiles; prompt: 0 processes and < 2 ms")
+    print("steady, < 50 ms after a change.")
+    return 0 if shim_ok and prompt_ok else 1
+
+
+PYENV_STYLE_SHIM = """#!/usr/bin/env bash
+# What a pyenv/rbenv-style shim does: bash starts, works out the program, execs it.
+set -e
+[ -n "$PYENV_DEBUG" ] && set -x
+program="${0##*/}"
+export PYENV_ROOT="${PYENV_ROOT:-$HOME/.pyenv}"
+exec "$STUB_AWS" "$@"
+"""
+
+
+def spawn(cmd: list[str], env: dict[str, str]) -> float:
+    """Wall time of one process, exec'd programs included."""
+    start = time.perf_counter()
+    done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {cmd[0]} exited {done.returncode}")
+    return elapsed
+
+
+# A process's peak RSS counts its image before exec too, and a child forked from this (large)
+# process starts with our pages: so peaks are measured from a small interpreter that forks.
+_PEAK = """
+import os, sys
+pid = os.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+_, status, usage = os.wait4(pid, 0)
+print(usage.ru_maxrss)
+"""
+
+
+def peak_kib(cmd: list[str], env: dict[str, str]) -> int:
+    out = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", _PEAK, *cmd],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return int(out.stdout.split()[-1])
+
+
+def measure(cmd: list[str], env: dict[str, str], repeat: int, before=None) -> float:
+    times = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        times.append(spawn(cmd, env))
+    return statistics.median(times)
+
+
+def bench_shim(home: Path, base_env: dict[str, str], repeat: int) -> bool:
+    """The shim's cost: shim -> stub aws, against a bare interpreter start and a bash shim."""
+    from awsguard import launcher
+
+    python = sys.executable
+    stub = home / "stub" / "aws"
+    stub.parent.mkdir()
+    stub.write_text("#!/bin/sh\nexit 0\n")
+    stub.chmod(0o755)
+    bash_shim = home / "bash-shim" / "aws"
+    bash_shim.parent.mkdir()
+    bash_shim.write_text(PYENV_STYLE_SHIM)
+    bash_shim.chmod(0o755)
+    guard_home = home / "awsguard-home"
+    env = {
+        **{k: v for k, v in base_env.items() if k != "AWSGUARD_AWS"},
+        "AWSGUARD_HOME": str(guard_home),
+        "AWSGUARD_AWS": str(stub),
+        "STUB_AWS": str(stub),
+        "AWS_PROFILE": "p00002",  # an `aws login` profile: config, credentials, login cache
+    }
+    shim_dir = launcher.ensure(env)
+    shim = f"{shim_dir}/aws"
+    memo_file = Path(env["XDG_CACHE_HOME"]) / "awsguard" / "shim-decisions.marshal"
+    reps = repeat * 2
+    print("3. The aws shim: `aws sts get-caller-identity` through the shim to a stub aws, against")
+    print("   a bare `python -I -S -c pass` of the same interpreter (fresh processes; peak RSS)")
+    print(
+        f"   {'profiles':>9} {'bare python':>12} {'stub alone':>11} {'bash shim':>11}"
+        f" {'awsguard':>11} {'ratio':>6} {'first call':>11} {'ratio':>6} {'peak RSS':>9}"
+    )
+    ok = True
+    argv = ["sts", "get-caller-identity"]
+    for n in SIZES:
+        (home / ".aws" / "config").write_text(make_config(n))
+        arn = f"arn:aws:iam::{2:012d}:user/u2"
+        cache = home / ".aws" / "login" / "cache"
+        cache.mkdir(parents=True, exist_ok=True)
+        from awsguard.identity import sha256_hex
+
+        (cache / f"{sha256_hex(arn)}.json").write_text(
+            '{"accessToken": {"accessKeyId": "ASIAEXAMPLE", "secretAccessKey": "x", '
+            '"sessionToken": "t", "accountId": "000000000002", "expiresAt": "2099-01-01T00:00:00Z"}, '
+            '"clientId": "c", "refreshToken": "r", "idToken": "i", "dpopKey": "k"}'
+        )
+        spawn([shim, *argv], env)  # the first call fills the caches
+        bare_rss = 0
+        bare = measure([python, "-I", "-S", "-c", "pass"], env, reps)
+        alone = measure([str(stub), *argv], env, reps)
+        bash = measure([str(bash_shim), *argv], env, reps)
+        ours = measure([shim, *argv], env, reps)
+        rss = peak_kib([shim, *argv], env)
+        bare_rss = peak_kib([python, "-I", "-S", "-c", "pass"], env)
+        memo_file.unlink(missing_ok=True)
+        first_rss = peak_kib([shim, *argv], env)
+        first = measure(
+            [shim, *argv],
+            env,
+            max(3, repeat // 2),
+            before=lambda: memo_file.unlink(missing_ok=True),
+        )
+        ratio = ours / bare
+        if n == SIZES[-1] and ratio > 1.5:
+            ok = False
+        print(
+            f"   {n:>9,} {fmt_ms(bare):>12} {fmt_ms(alone):>11} {fmt_ms(bash):>11} {fmt_ms(ours):>11}"
+            f" {ratio:>5.2f}x {fmt_ms(first):>11} {first / bare:>5.2f}x"
+            f" {rss / 1024:>5.1f}/{first_rss / 1024:.1f}MiB"
+        )
+    print(f"   peak RSS: steady/first call; a bare python peaks at {bare_rss / 1024:.1f} MiB")
+    print("   'awsguard' is the steady state (the decision is remembered, keyed by every input it")
+    print("   read); 'first call' decides from scratch (no remembered decision).")
+    print(f"   shim budget at 10,000 profiles (<= 1.5x bare python): {'PASS' if ok else 'FAIL'}")
+    return ok
 
 
 if __name__ == "__main__":
