@@ -72,3 +72,79 @@ def test_probe_detects_a_forbidden_import(tmp_path):
         check=True,
     ).stdout
     assert "botocore" in json.loads(out)["loaded"]
+
+
+# -- the shim, run as the launcher runs it ------------------------------------------------------
+
+SHIM_PROBE = r"""
+import json, os, sys
+sys.path.extend(json.loads(sys.argv[1]))
+before = set(sys.modules)
+from awsguard import shim
+real = sys.argv[2]
+env = dict(os.environ)
+try:
+    decision = list(shim.decide(sys.argv[3:], env, real))
+except shim._Block as stop:
+    decision = [stop.text, stop.code]
+print(json.dumps({"loaded": sorted(set(sys.modules) - before), "decision": decision}))
+"""
+
+
+def _shim_probe(home: Path, *argv: str) -> dict[str, object]:
+    from awsguard import launcher
+
+    stub = home / "stub-aws"
+    if not stub.exists():  # written once: the real aws's identity is part of the memo's key
+        stub.write_text("#!/bin/sh\nexit 0\n")
+        stub.chmod(0o755)
+    env = {
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "AWSGUARD_CLI_MAJOR": "2",
+        "XDG_CACHE_HOME": str(home / ".cache"),
+    }
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-S",
+            "-c",
+            SHIM_PROBE,
+            json.dumps(launcher.import_dirs()),
+            str(stub),
+            *argv,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    ).stdout
+    return json.loads(out)
+
+
+def test_the_shim_imports_no_third_party_module_when_it_blocks(tmp_path):
+    home = _field_report_home(tmp_path)
+    argv = ("--profile", "test_user", "sts", "get-caller-identity")
+    for _ in range(2):  # a block is never remembered: the second call decides in full again
+        result = _shim_probe(home, *argv)
+        assert result["decision"][1] == 77
+        bad = [m for m in result["loaded"] if m.split(".")[0] in FORBIDDEN]
+        assert bad == [], f"the shim imported {bad}"
+        assert "awsguard.chain" in result["loaded"]
+
+
+def test_the_shims_steady_state_skips_the_resolver(tmp_path):
+    home = _field_report_home(tmp_path)
+    (home / ".aws" / "credentials").write_text("")  # the fix: now the login session is used
+    argv = ("--profile", "test_user", "sts", "get-caller-identity")
+    first = _shim_probe(home, *argv)
+    second = _shim_probe(home, *argv)  # a new process, as the next `aws` call would be
+    assert first["decision"] == ["", None] and second["decision"] == ["", None]
+    assert "awsguard.chain" in first["loaded"]  # the first call decided in full ...
+    heavy = {"awsguard.chain", "awsguard.resolver", "awsguard.policy", "awsguard.inifile"}
+    assert heavy.isdisjoint(second["loaded"])  # ... the second was answered from the memo
+    for result in (first, second):
+        bad = [m for m in result["loaded"] if m.split(".")[0] in FORBIDDEN]
+        assert bad == []
