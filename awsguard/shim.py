@@ -139,8 +139,9 @@ def _decide(
     try:
         info = realcli.cli_info(real, environ, cache_dir=cache_dir)
         major = realcli.major_override(environ) or info.major
-    except realcli.RealCliError as exc:
-        raise _Block(f"awsguard: {exc}", errors.USAGE) from None
+    except realcli.RealCliError as exc:  # a bad AWSGUARD_CLI_MAJOR: a bad setting like any other
+        text, code = _bad_setting(errors.AwsGuardError(str(exc)), environ)
+        return text, code, False
     from awsguard import argv as argv_mod
 
     args = argv_mod.parse(argv, 1 if major == 1 else 2)
@@ -238,8 +239,9 @@ def _exec(real: str, argv: list[str], environ: Mapping[str, str]) -> NoReturn:
     try:
         os.execve(real, [real, *argv], env)
     except OSError as exc:
+        # The only codes the shim has of its own are 77 and 127 (DESIGN.md §5.2).
         _say(f"awsguard: cannot run {real}: {exc.strerror or type(exc).__name__}")
-        os._exit(126 if not isinstance(exc, FileNotFoundError) else errors.NO_REAL_AWS)
+        os._exit(errors.NO_REAL_AWS)
 
 
 def _say(text: str) -> None:
