@@ -14,7 +14,7 @@ Every value remembers the file and line it came from, so ``explain`` can point a
 
 from __future__ import annotations
 
-from awsguard import inifile, paths
+from awsguard import __version__, inifile, paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -65,12 +65,35 @@ def split_words(name: str) -> list[str] | None:
         return None
 
 
+# Validity cache (``cache_dir``): whole-file validation of a 10,000-profile config costs tens of
+# milliseconds and says the same thing until the file changes, so its outcome is kept per file,
+# keyed by the identity of what was read (device, inode, size, mtime, ctime):
+#   CANONICAL - valid, and every section naming a profile or sso-session is spelled exactly
+#               ``[profile NAME]`` / ``[sso-session NAME]``: a profile's section can be found by
+#               its header alone, without building the profile map from every section name;
+#   VALID     - valid, but some header is spelled otherwise (``[profile  x]``, ``[profile "x"]``,
+#               ``[profilex y]``, ...): the map is built as botocore builds it.
+_CANONICAL, _VALID = "canonical", "valid"
+_VALIDITY_TAG = f"ini-validity-1-{__version__}"
+
+
 class AwsFiles:
     """Lazy, read-only access to the config and credentials files for one environment."""
 
-    def __init__(self, environ: Mapping[str, str], *, validate: bool = True) -> None:
+    def __init__(
+        self,
+        environ: Mapping[str, str],
+        *,
+        validate: bool = True,
+        cache_dir: str | None = None,
+    ) -> None:
         self.environ = environ
         self.validate = validate
+        self.cache_dir = cache_dir
+        # Section lookups by header (no name list) where the validity cache allows it.
+        self._direct_config = False
+        self._direct_credentials = False
+        self._maps_built = False
         self.config_path = paths.config_file(environ)
         self.credentials_path = paths.credentials_file(environ)
         self.config: inifile.IniFile | None = None
@@ -87,13 +110,83 @@ class AwsFiles:
         """Read both files, config first as botocore does; raises ``inifile.ParseError``."""
         if self._loaded:
             return
-        self.config = inifile.load(self.config_path, validate=self.validate)
+        use_cache = self.validate and self.cache_dir is not None
+        self.config = inifile.load(self.config_path, validate=self.validate and not use_cache)
+        if self.config is not None and use_cache:
+            self._direct_config = self._check(self.config, canonical_for_profiles=True)
+        self.credentials = inifile.load(
+            self.credentials_path, validate=self.validate and not use_cache
+        )
+        if self.credentials is not None and use_cache:
+            self._direct_credentials = self._check(self.credentials, canonical_for_profiles=False)
+        self._loaded = True
+
+    def _maps(self) -> None:
+        """Build the profile map and credentials section set from every section name (what
+        botocore does), unless done already."""
+        if self._maps_built:
+            return
+        self._maps_built = True
         if self.config is not None:
             self._build_profile_map(self.config.section_names())
-        self.credentials = inifile.load(self.credentials_path, validate=self.validate)
         if self.credentials is not None:
             self._credential_sections = set(self.credentials.section_names())
-        self._loaded = True
+
+    def _check(self, ini: inifile.IniFile, *, canonical_for_profiles: bool) -> bool:
+        """Validate ``ini`` (or learn from the cache that it is valid); True when its sections
+        may be looked up by header alone."""
+        from awsguard.memo import read_marshal, write_marshal
+
+        if ini.identity is None or ini.unreadable:
+            ini.validate()
+            return False
+        from awsguard.identity import sha1_hex
+
+        cache_path = f"{self.cache_dir}/ini-{sha1_hex(ini.path)[:16]}.marshal"
+        key = (_VALIDITY_TAG, ini.path, ini.identity)
+        hit = read_marshal(cache_path)
+        if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == key:
+            return bool(hit[1] == _CANONICAL)
+        ini.validate()  # raises ParseError: nothing is cached for an invalid file
+        canonical = not canonical_for_profiles or _is_canonical(ini.section_names())
+        write_marshal(cache_path, (key, _CANONICAL if canonical else _VALID))
+        return canonical
+
+    # -- section lookup ---------------------------------------------------------------------
+
+    def _config_section(self, profile: str) -> str | None:
+        """The config section botocore's profile map gives for ``profile``."""
+        if self.config is None:
+            return None
+        if self._direct_config and _is_plain_word(profile):
+            if profile == "default":
+                # Both may exist; the later one in the file wins whole.
+                plain = self.config.header_line("default")
+                spelled = self.config.header_line("profile default")
+                if plain is None and spelled is None:
+                    return None
+                return "profile default" if (spelled or 0) > (plain or 0) else "default"
+            name = "profile " + profile
+            return name if self.config.header_line(name) is not None else None
+        self._maps()
+        return self._profiles.get(profile)
+
+    def _sso_section(self, session: str) -> str | None:
+        if self.config is None:
+            return None
+        if self._direct_config and _is_plain_word(session):
+            name = "sso-session " + session
+            return name if self.config.header_line(name) is not None else None
+        self._maps()
+        return self._sso_sessions.get(session)
+
+    def _has_credentials(self, profile: str) -> bool:
+        if self.credentials is None:
+            return False
+        if self._direct_credentials:
+            return self.credentials.header_line(profile) is not None
+        self._maps()
+        return profile in self._credential_sections
 
     def _build_profile_map(self, names: list[str]) -> None:
         # configloader.build_profile_map: a name starting with "profile"/"sso-session" that
@@ -117,14 +210,14 @@ class AwsFiles:
 
     def exists(self, profile: str) -> bool:
         self.load()
-        return profile in self._profiles or profile in self._credential_sections
+        return self._config_section(profile) is not None or self._has_credentials(profile)
 
     def config_profile(self, profile: str) -> Profile | None:
         """The profile as the config file alone defines it (botocore ``ConfigProvider``)."""
         key = ("config", profile)
         if key not in self._views:
             self.load()
-            section = self._profiles.get(profile)
+            section = self._config_section(profile)
             view = None
             if section is not None and self.config is not None:
                 view = _settings(self.config, section)
@@ -137,7 +230,7 @@ class AwsFiles:
         if key not in self._views:
             self.load()
             view = None
-            if profile in self._credential_sections and self.credentials is not None:
+            if self.credentials is not None and self._has_credentials(profile):
                 view = _settings(self.credentials, profile)
             self._views[key] = view
         return self._views[key]
@@ -157,7 +250,7 @@ class AwsFiles:
 
     def sso_session(self, name: str) -> Profile | None:
         self.load()
-        section = self._sso_sessions.get(name)
+        section = self._sso_section(name)
         if section is None or self.config is None:
             return None
         return _settings(self.config, section)
@@ -165,16 +258,40 @@ class AwsFiles:
     def header_origin(self, profile: str) -> str | None:
         """Where the profile is defined (for messages): the config header, else the credentials one."""
         self.load()
-        section = self._profiles.get(profile)
+        section = self._config_section(profile)
         if section is not None and self.config is not None:
             line = self.config.header_line(section)
             if line is not None:
                 return f"{self.config.path}:{line}"
-        if profile in self._credential_sections and self.credentials is not None:
+        if self.credentials is not None and self._has_credentials(profile):
             line = self.credentials.header_line(profile)
             if line is not None:
                 return f"{self.credentials.path}:{line}"
         return None
+
+
+def _is_plain_word(name: str) -> bool:
+    """Whether ``[profile NAME]`` is the one spelling of a header that names ``name``: a single
+    shell word, nothing for shlex to interpret."""
+    return bool(name) and split_words(name) == [name] and name.isprintable()
+
+
+def _is_canonical(names: list[str]) -> bool:
+    """Every section that botocore maps to a profile or sso-session is spelled exactly
+    ``profile NAME`` / ``sso-session NAME`` with a plain-word NAME."""
+    for name in names:
+        if name.startswith("profile"):
+            kind = "profile"
+        elif name.startswith("sso-session"):
+            kind = "sso-session"
+        else:
+            continue
+        parts = split_words(name)
+        if parts is None or len(parts) != 2:
+            continue  # botocore ignores it: it maps to nothing
+        if parts[0] != kind or name != f"{kind} {parts[1]}" or not _is_plain_word(parts[1]):
+            return False
+    return True
 
 
 def _settings(ini: inifile.IniFile, section: str) -> Profile:

@@ -420,11 +420,22 @@ def _chunk_end(text: str, start: int) -> int:
 class IniFile:
     """One parsed INI file, as botocore's ``raw_config_parse`` sees it."""
 
-    __slots__ = ("_cache", "_defaults", "_full", "_names", "_text", "path", "unreadable")
+    __slots__ = (
+        "_cache",
+        "_defaults",
+        "_full",
+        "_names",
+        "_text",
+        "identity",
+        "path",
+        "unreadable",
+    )
 
     def __init__(self, path: str, text: str, *, unreadable: bool = False) -> None:
         self.path = path
         self.unreadable = unreadable  # exists but could not be opened: botocore reads it as empty
+        # (st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns) of the file read, when known.
+        self.identity: tuple[int, int, int, int, int] | None = None
         self._text = text
         self._full: _Parsed | None = None
         self._names: list[str] | None = None
@@ -432,6 +443,16 @@ class IniFile:
         self._cache: dict[str, dict[str, Entry] | None] = {}
 
     # -- public -------------------------------------------------------------------------------
+
+    def validate(self) -> None:
+        """Raise ParseError for any error botocore would raise for, anywhere in the file."""
+        if self._full is not None or self.unreadable:
+            return
+        names = _validate(self._text)
+        if names is None:
+            self._parse_full()  # raises the canonical ParseError, or was only unsure
+        else:
+            self._names = names
 
     def section_names(self) -> list[str]:
         """Every section except DEFAULT, in file order (``cp.sections()``)."""
@@ -587,8 +608,9 @@ def _merge(own: _Section, defaults: _Section) -> dict[str, Entry]:
     return view
 
 
-def _read(path: str) -> tuple[bytes, bool] | None:
-    """Bytes of ``path`` and whether it was unreadable; None if it is not a regular file.
+def _read(path: str) -> tuple[bytes, bool, os.stat_result | None] | None:
+    """Bytes of ``path``, whether it was unreadable, and the stat of what was read; None if it
+    is not a regular file.
 
     botocore: ``os.path.isfile(path)`` or ConfigNotFound, then ``cp.read([path])``, which
     silently skips a file it cannot open. The file is opened non-blocking and checked again
@@ -604,9 +626,10 @@ def _read(path: str) -> tuple[bytes, bool] | None:
     try:
         fd = os.open(path, flags)
     except OSError:
-        return b"", True
+        return b"", True, None
     try:
-        if not _is_reg(os.fstat(fd).st_mode):
+        st = os.fstat(fd)
+        if not _is_reg(st.st_mode):
             return None
         chunks = []
         while True:
@@ -617,10 +640,10 @@ def _read(path: str) -> tuple[bytes, bool] | None:
     except OSError:
         # configparser.read catches OSError raised while reading too. What it had parsed so far
         # would stay in the parser; we cannot know how far it got, so report it as unreadable.
-        return b"", True
+        return b"", True, None
     finally:
         os.close(fd)
-    return b"".join(chunks), False
+    return b"".join(chunks), False, st
 
 
 def _is_reg(mode: int) -> bool:
@@ -650,11 +673,7 @@ def _make(path: str, text: str, validate: bool) -> IniFile:
     if _FORCE_FULL:
         ini._parse_full()
     elif validate:
-        names = _validate(text)
-        if names is None:
-            ini._parse_full()  # raises the canonical ParseError, or was only unsure
-        else:
-            ini._names = names
+        ini.validate()
     return ini
 
 
@@ -671,10 +690,13 @@ def load(path: str, *, validate: bool = True) -> IniFile | None:
     got = _read(path)
     if got is None:
         return None
-    data, unreadable = got
+    data, unreadable, st = got
     if unreadable:
         return IniFile(path, "", unreadable=True)
-    return _make(path, _decode(data, path), validate)
+    ini = _make(path, _decode(data, path), validate)
+    if st is not None:
+        ini.identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return ini
 
 
 def parse_text(text: str, path: str = "<string>", *, validate: bool = True) -> IniFile:

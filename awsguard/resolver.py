@@ -134,11 +134,14 @@ def resolve(
     crt: bool | None = None,
     now: float | None = None,
     validate: bool = True,
+    cache_dir: str | None = None,
 ) -> Resolution:
     """Predict the credential resolution of ``aws *argv`` under ``environ``.
 
     ``major`` is the real CLI's major version (None: unknown, treated as 2); ``crt`` whether its
-    botocore has awscrt (None: unknown, assumed present).
+    botocore has awscrt (None: unknown, assumed present).  ``cache_dir`` lets the outcome of
+    whole-file validation be kept per file (keyed by the file's identity), so an unchanged
+    10,000-profile config is not validated again on every call.
     """
     if now is None:
         import time
@@ -161,7 +164,7 @@ def resolve(
     # `get_config_variable('profile') or 'default'`.
     res.profile = "default" if named is None else named
     res.chain_profile = named or "default"
-    files = AwsFiles(environ, validate=validate)
+    files = AwsFiles(environ, validate=validate, cache_dir=cache_dir)
     res.config_path, res.credentials_path = files.config_path, files.credentials_path
     try:
         files.load()

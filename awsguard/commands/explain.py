@@ -43,7 +43,9 @@ def run(
 ) -> int:
     out = out or sys.stdout
     info, major, crt = discover_cli(environ)
-    res = resolve(aws_args, environ, major=major, crt=crt)
+    from awsguard.paths import default_cache_dir
+
+    res = resolve(aws_args, environ, major=major, crt=crt, cache_dir=default_cache_dir(environ))
     findings, verdict = policy.judge(res, environ)
     if as_json:
         import json
