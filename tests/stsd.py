@@ -42,7 +42,7 @@ import textwrap
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 ACCOUNT_A = "000000000000"
@@ -54,7 +54,7 @@ REGION = "ap-northeast-1"
 
 # How long the server may take to say READY before it is treated as broken (a hang guard, not a
 # timing assertion).
-_START_TIMEOUT = 60.0
+_START_TIMEOUT = 300.0
 _REQUEST_TIMEOUT = 30.0
 
 _SERVER = textwrap.dedent(
@@ -167,6 +167,15 @@ class StsServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def requests_served(self) -> int:
+        """How many requests the server has answered: werkzeug logs one line per request, before
+        the response is sent, so a caller that got its answer finds its line already here."""
+        try:
+            text = self.log.read_text(errors="replace")
+        except OSError:
+            return 0
+        return sum(1 for line in text.splitlines() if '"POST ' in line or '"GET ' in line)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -378,7 +387,7 @@ def cli_environment(
     home: Path,
     server: StsServer,
     *,
-    path: list[Path],
+    path: Sequence[str | Path],
     guard: Path,
     extra: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
@@ -391,7 +400,7 @@ def cli_environment(
     """
     env = {
         "HOME": str(home),
-        "PATH": os.pathsep.join(str(p) for p in path),
+        "PATH": os.pathsep.join(os.fspath(p) for p in path),
         "LANG": "C.UTF-8",
         "AWS_ENDPOINT_URL": server.endpoint,
         "AWS_EC2_METADATA_DISABLED": "true",
@@ -406,9 +415,3 @@ def cli_environment(
     }
     env.update(extra or {})
     return env
-
-
-@contextlib.contextmanager
-def running_server() -> Iterator[StsServer]:
-    with StsServer() as server:
-        yield server

@@ -1,148 +1,245 @@
-"""`make demo`: the field report (shared/origin/aws-login-blog.txt) reproduced in a sandbox HOME.
+"""`make demo`: the field report (shared/origin/aws-login-blog.txt), replayed with real parts.
 
-Profile `test_user` keeps the access keys of IAM user test_user_A (account 000000000000) in
-~/.aws/credentials, and `aws login` has recorded the session of test_user_B (account
-999999999999) in ~/.aws/config.  The real `aws` (awscli from PyPI) silently uses the keys;
-awsguard explains it and blocks; after the fix both agree on the login session.
+A local STS (moto's server on 127.0.0.1, tests/stsd.py) holds two IAM users: test_user_A in
+account 000000000000 and test_user_B in 999999999999. In a sandbox HOME, profile `test_user`
+keeps A's access keys in ~/.aws/credentials while `aws login` recorded B's session in
+~/.aws/config (its cache holds B's keys). Then, with the real `aws` (awscli from PyPI):
 
-Everything happens under a fresh temporary HOME; nothing outside it is read or written.
+  (a) `aws sts get-caller-identity` silently runs as A;
+  (b) the same through the awsguard shim is blocked (exit 77) with its explanation;
+  (c) the fix: the profile's keys are removed from ~/.aws/credentials;
+  (d) through the shim again: B, and awsguard prints nothing.
+
+Everything happens in a fresh temporary directory; nothing outside it is read or written, and
+nothing leaves the loopback network (AWS_ENDPOINT_URL is the local server, IMDS is off, and the
+CLI's interpreter refuses any other connection). Secrets are never printed. The last line is
+`demo OK` only when every expectation held; otherwise the exit status is 1.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
-import time
+from collections.abc import Sequence
 from pathlib import Path
+from types import ModuleType
 
 VENV_BIN = Path(sys.executable).parent
 AWS = VENV_BIN / "aws"
 AWSGUARD = VENV_BIN / "awsguard"
-
-LOGIN_ARN = "arn:aws:iam::999999999999:user/test_user_B"
-B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-
-
-def key_id_for(account: int, prefix: str = "AKIA", tail: int = 0x5EED) -> str:
-    """A new-generation access key id whose offline-decoded account is ``account``."""
-    value = ((1 << 47) | (account << 7)) << 32 | (tail & 0xFFFFFFFF)
-    return prefix + "".join(B32[(value >> (75 - 5 * i)) & 31] for i in range(16))
+SYSTEM_PATH = [Path("/usr/bin"), Path("/bin")]
+BLOCKED = 77
 
 
-def bold(text: str) -> str:
-    return f"\033[1m{text}\033[0m" if sys.stdout.isatty() and "NO_COLOR" not in os.environ else text
+def load_stsd() -> ModuleType:
+    """tests/stsd.py, by path (the demo is a script, not part of a package)."""
+    path = Path(__file__).resolve().parent.parent / "stsd.py"
+    spec = importlib.util.spec_from_file_location("stsd", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["stsd"] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
 
 
-def run(cmd: list[str], env: dict[str, str], title: str) -> subprocess.CompletedProcess[str]:
-    print(bold(f"$ {title}"))
-    proc = subprocess.run(cmd, env=env, text=True, capture_output=True, check=False)
-    out = (proc.stdout + proc.stderr).rstrip()
-    print(out if out else "(no output)")
-    print()
-    return proc
+stsd = load_stsd()
 
 
-def explain_json(explain: list[str], env: dict[str, str]) -> dict[str, object]:
-    """The same explain command with --json: the report the demo checks its verdicts on."""
-    cmd = [*explain[:2], "--json", *explain[2:]]
-    proc = subprocess.run(cmd, env=env, text=True, capture_output=True, check=True)
-    result: dict[str, object] = json.loads(proc.stdout)
-    return result
+def styled(text: str, code: str) -> str:
+    if sys.stdout.isatty() and "NO_COLOR" not in os.environ:
+        return f"\033[{code}m{text}\033[0m"
+    return text
+
+
+class Demo:
+    def __init__(self, secrets: Sequence[str]) -> None:
+        self.secrets = [s for s in secrets if s]
+        self.failures: list[str] = []
+        self.printed: list[str] = []
+
+    def say(self, text: str = "", code: str = "") -> None:
+        self.printed.append(text)
+        print(styled(text, code) if code else text)
+
+    def heading(self, text: str) -> None:
+        self.say()
+        self.say(text, "1;36")
+        self.say("─" * len(text), "36")
+
+    def expect(self, ok: bool, what: str) -> None:
+        self.say(f"  {'✓' if ok else '✗'} {what}", "32" if ok else "1;31")
+        if not ok:
+            self.failures.append(what)
+
+    def run(
+        self, argv: Sequence[str], env: dict[str, str], shown: str
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``argv``; show it as ``shown``, then its stdout, its stderr and its exit code."""
+        self.say(f"$ {shown}", "1")
+        proc = subprocess.run(
+            list(argv),
+            env=env,
+            cwd=env["HOME"],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        for label, text in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+            if text.strip():
+                self.say(f"  [{label}]", "2")
+                for line in text.rstrip("\n").splitlines():
+                    self.say(f"  {line}")
+            else:
+                self.say(f"  [{label}: nothing]", "2")
+        self.say(f"  [exit {proc.returncode}]", "2")
+        return proc
+
+    def show_file(self, path: Path, home: Path) -> None:
+        self.say(f"$ cat ~/{path.relative_to(home)}", "1")
+        for line in path.read_text().splitlines():
+            # Never print a secret: mask the value of every secret-looking key.
+            line = re.sub(r"^(\s*aws_secret_access_key\s*=\s*).*$", r"\1****", line)
+            line = re.sub(r"^(\s*aws_access_key_id\s*=\s*)(\S{4})\S*(\S{4})$", r"\1\2…\3", line)
+            self.say(f"  {line}")
+
+    def leaked(self) -> list[str]:
+        text = "\n".join(self.printed)
+        return [f"…{s[-4:]}" for s in self.secrets if s in text]
+
+
+def identity(proc: subprocess.CompletedProcess[str]) -> tuple[str, str] | None:
+    try:
+        doc = json.loads(proc.stdout)
+        return doc["Account"], doc["Arn"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def install_shim(home: Path, awsguard_home: Path) -> Path:
+    env = {
+        "HOME": str(home),
+        "PATH": os.pathsep.join(str(p) for p in [VENV_BIN, *SYSTEM_PATH]),
+        "AWSGUARD_HOME": str(awsguard_home),
+        "LANG": "C.UTF-8",
+    }
+    done = subprocess.run(
+        [str(AWSGUARD), "install"], env=env, capture_output=True, text=True, check=False
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"demo FAILED: awsguard install exited {done.returncode}: {done.stderr}")
+    return Path(done.stdout.strip().splitlines()[-1])
 
 
 def main() -> int:
-    home = Path(tempfile.mkdtemp(prefix="awsguard-demo-"))
-    aws_dir = home / ".aws"
-    (aws_dir / "login" / "cache").mkdir(parents=True)
-    key_a = key_id_for(0)
-    credentials = aws_dir / "credentials"
-    credentials.write_text(
-        "# keys of IAM user test_user_A, account 000000000000 (kept from before aws login)\n"
-        "[test_user]\n"
-        f"aws_access_key_id = {key_a}\n"
-        "aws_secret_access_key = demo-secret-not-real\n"
-    )
-    (aws_dir / "config").write_text(
-        f"[profile test_user]\nregion = ap-northeast-1\nlogin_session = {LOGIN_ARN}\n"
-    )
-    import hashlib
-
-    expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 15 * 60))
-    cache = aws_dir / "login" / "cache" / (hashlib.sha256(LOGIN_ARN.encode()).hexdigest() + ".json")
-    cache.write_text(
-        json.dumps(
-            {
-                "accessToken": {
-                    "accessKeyId": key_id_for(999999999999, "ASIA"),
-                    "secretAccessKey": "demo-login-secret",
-                    "sessionToken": "demo-session-token",
-                    "accountId": "999999999999",
-                    "expiresAt": expires,
-                },
-                "tokenType": "aws_sigv4",
-                "clientId": "arn:aws:signin:::devtools/same-device",
-                "refreshToken": "demo-refresh-token",
-                "idToken": "demo.id.token",
-                "dpopKey": "-----BEGIN EC PRIVATE KEY-----\ndemo\n-----END EC PRIVATE KEY-----\n",
-            }
+    root = Path(tempfile.mkdtemp(prefix="awsguard-demo-"))
+    home = root / "home"
+    home.mkdir()
+    with stsd.StsServer() as server:
+        key_a, key_b = server.field_report_users()
+        demo = Demo(
+            [
+                key_a.secret_access_key,
+                key_b.secret_access_key,
+                key_a.access_key_id,
+                key_b.access_key_id,
+            ]
         )
-    )
-    env = {
-        "HOME": str(home),
-        "PATH": f"{VENV_BIN}:/usr/bin:/bin",
-        "AWSGUARD_AWS": str(AWS),
-        "XDG_CACHE_HOME": str(home / ".cache"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "TERM": os.environ.get("TERM", "dumb"),
-    }
-    if "NO_COLOR" in os.environ:
-        env["NO_COLOR"] = os.environ["NO_COLOR"]
-    print(bold(f"awsguard demo: the field report in a sandbox HOME ({home})"))
-    print(
-        "Profile test_user: access keys of test_user_A (account 000000000000) in ~/.aws/credentials,\n"
-        f"and `aws login` recorded {LOGIN_ARN} in ~/.aws/config.\n"
-    )
-    run(
-        [str(AWS), "configure", "list", "--profile", "test_user"],
-        env,
-        "aws configure list --profile test_user      # the real CLI: which credentials does it use?",
-    )
-    explain = [
-        str(AWSGUARD),
-        "explain",
-        "--",
-        "sts",
-        "get-caller-identity",
-        "--profile",
-        "test_user",
-    ]
-    run(explain, env, "awsguard explain -- sts get-caller-identity --profile test_user")
-    report = explain_json(explain, env)
-    print(bold("$ awsguard explain --json … | the contract fields"))
-    print(
-        json.dumps(
-            {k: report[k] for k in ("source", "shadowed", "identity", "session", "verdict")},
-            indent=2,
+        stsd.write_field_report(home, key_a, key_b)
+        guard = stsd.write_network_guard(root / "guard")
+        shim_dir = install_shim(home, root / "awsguard-home")
+        env_plain = stsd.cli_environment(home, server, path=[VENV_BIN, *SYSTEM_PATH], guard=guard)
+        env_shim = stsd.cli_environment(
+            home, server, path=[shim_dir, VENV_BIN, *SYSTEM_PATH], guard=guard
         )
-    )
-    print()
+        call = ["aws", "sts", "get-caller-identity", "--profile", stsd.PROFILE]
+        shown = " ".join(call)
 
-    print(bold("Fix: delete the stale keys from [test_user] in ~/.aws/credentials"))
-    credentials.write_text("[test_user]\n")
-    print()
-    run(
-        [str(AWS), "configure", "list", "--profile", "test_user"],
-        env,
-        "aws configure list --profile test_user      # now the login session",
-    )
-    run(explain, env, "awsguard explain -- sts get-caller-identity --profile test_user")
-    fixed = explain_json(explain, env)
-    ok = report["verdict"] == "block" and fixed["verdict"] == "allow" and fixed["source"] == "login"
-    print(bold("demo " + ("OK" if ok else "FAILED")) + f"  (sandbox left in {home})")
-    return 0 if ok else 1
+        demo.say(f"awsguard demo: the field report, replayed in {root}", "1")
+        demo.say(f"local STS: moto's server at {server.endpoint} (loopback only)")
+        demo.say(f"  {key_a.arn}  access key {key_a.masked}")
+        demo.say(f"  {key_b.arn}  access key {key_b.masked}")
+        demo.say(f"real aws:  {AWS}")
+        demo.say(f"shim:      {shim_dir}/aws  (awsguard install, first on PATH below)")
+
+        demo.heading("The setup: keys of test_user_A kept, `aws login` as test_user_B")
+        demo.show_file(home / ".aws" / "credentials", home)
+        demo.show_file(home / ".aws" / "config", home)
+        cache = stsd.login_cache_path(home, key_b.arn)
+        demo.say(f"  (and the login cache ~/{cache.relative_to(home)}, valid for 6 hours)")
+
+        demo.heading("(a) Without awsguard: the wrong identity, silently")
+        plain = demo.run([str(AWS), *call[1:]], env_plain, shown)
+        demo.expect(
+            plain.returncode == 0 and identity(plain) == (stsd.ACCOUNT_A, key_a.arn),
+            f"aws ran as test_user_A in {stsd.ACCOUNT_A}, although the profile is logged in "
+            f"as test_user_B",
+        )
+        demo.expect(plain.stderr == "", "and nothing said so")
+
+        demo.heading("(b) Through the awsguard shim: blocked before anything is sent")
+        served = server.requests_served()
+        blocked = demo.run(call, env_shim, f"{shown}      # PATH={shim_dir}:…")
+        demo.expect(
+            blocked.returncode == BLOCKED and blocked.stdout == "",
+            f"exit {BLOCKED}, nothing on stdout",
+        )
+        demo.expect(server.requests_served() == served, "no request reached STS")
+        demo.expect(
+            stsd.ACCOUNT_A in blocked.stderr and stsd.ACCOUNT_B in blocked.stderr,
+            f"the message names both accounts ({stsd.ACCOUNT_A} used, {stsd.ACCOUNT_B} shadowed)",
+        )
+
+        demo.heading("Why: awsguard explain shows the whole credential chain")
+        explain = [str(AWSGUARD), "explain", "--", *call[1:]]
+        demo.run(explain, env_shim, "awsguard explain -- " + " ".join(call[1:]))
+        report = json.loads(
+            subprocess.run(
+                [str(AWSGUARD), "explain", "--json", "--", *call[1:]],
+                env=env_shim,
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            or "{}"
+        )
+        demo.expect(
+            report.get("source") == "shared-credentials-file"
+            and report.get("shadowed") == ["login"]
+            and report.get("verdict") == "block",
+            "explain --json: source shared-credentials-file, shadowed [login], verdict block",
+        )
+
+        demo.heading("(c) The fix: delete the profile's keys from ~/.aws/credentials")
+        demo.say("$ $EDITOR ~/.aws/credentials      # remove aws_access_key_id and", "1")
+        demo.say(
+            "                                   # aws_secret_access_key under [test_user]", "1"
+        )
+        (home / ".aws" / "credentials").write_text(stsd.credentials_text(None))
+        demo.show_file(home / ".aws" / "credentials", home)
+
+        demo.heading("(d) Through the shim again: the login session, and awsguard stays quiet")
+        fixed = demo.run(call, env_shim, f"{shown}      # PATH={shim_dir}:…")
+        demo.expect(
+            fixed.returncode == 0 and identity(fixed) == (stsd.ACCOUNT_B, key_b.arn),
+            f"aws ran as test_user_B in {stsd.ACCOUNT_B}, the identity of `aws login`",
+        )
+        demo.expect(fixed.stderr == "", "awsguard printed nothing")
+
+    leaks = demo.leaked()
+    demo.expect(not leaks, "no secret or full access key id was printed")
+    demo.say()
+    if demo.failures:
+        demo.say("demo FAILED: " + "; ".join(demo.failures), "1;31")
+        return 1
+    demo.say("demo OK", "1;32")
+    return 0
 
 
 if __name__ == "__main__":
