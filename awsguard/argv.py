@@ -66,6 +66,7 @@ class CliArgs:
         "command",
         "debug",
         "endpoint_url",
+        "help",
         "no_sign_request",
         "operation",
         "profile",
@@ -83,6 +84,9 @@ class CliArgs:
         self.version = False
         self.command: str | None = None
         self.operation: str | None = None
+        # `aws SERVICE OPERATION help …`: the operation's parser takes a first positional `help`
+        # and shows the page instead of calling (awscli clidriver ServiceOperation.__call__).
+        self.help = False
         self.usage_error: str | None = None
 
     def key(self) -> tuple[object, ...]:
@@ -189,6 +193,8 @@ def parse(argv: Sequence[str], major: int = 2) -> CliArgs:
         rest = [w for w in positionals[1:] if not w.startswith("-")]
         if rest:
             args.operation = rest[0]
+            after = positionals.index(rest[0], 1) + 1
+            args.help = after < len(positionals) and positionals[after] == "help"
     return args
 
 

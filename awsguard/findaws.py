@@ -19,6 +19,12 @@ if TYPE_CHECKING:
 # The launcher `awsguard install` writes carries these bytes near its top, so a *copy* of the shim
 # (which has its own inode) is still recognised.
 SHIM_MARKER = b"AWSGUARD-SHIM-MARKER"
+
+# Hops through the shim in one chain of execs and children (shim → wrapper → shim …), counted in
+# the environment.  A credential_process that calls aws nests two or three deep; a loop reaches
+# the bound quickly, and since each hop is a process the bound also bounds the damage.
+DEPTH_VAR = "AWSGUARD_DEPTH"
+MAX_DEPTH = 8
 _MARKER_WINDOW = 4096
 
 

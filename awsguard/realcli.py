@@ -21,9 +21,9 @@ import stat
 import time
 
 # The finding half lives in findaws (the shim's steady state imports only that); re-exported.
+from awsguard.findaws import DEPTH_VAR, MAX_DEPTH, _is_executable_file, _read_head, _show
 from awsguard.findaws import SHIM_MARKER as SHIM_MARKER
 from awsguard.findaws import RealCliError as RealCliError
-from awsguard.findaws import _is_executable_file, _read_head, _show
 from awsguard.findaws import find_real_aws as find_real_aws
 from awsguard.memo import note_path
 from awsguard.paths import default_cache_dir as default_cache_dir
@@ -590,6 +590,9 @@ def _probe(path: str, real: str, ident: list[int], environ: Mapping[str, str]) -
     env.pop("AWS_CLI_AUTO_PROMPT", None)
     # v1 reads the config file even for --version (plugins), and a broken one makes it fail.
     env["AWS_CONFIG_FILE"] = os.devnull
+    # `path` may be a wrapper that leads back to the shim: the probe then must not start a loop
+    # of its own, so any shim it reaches stops at once (a version probe needs no shim).
+    env[DEPTH_VAR] = str(MAX_DEPTH)
     out = _run([path, "--version"], env)
     # stdout first: v1 printed the version on stderr before Python 3.4's argparse change.
     version, major, botocore, crt = parse_version_output(out[0] + "\n" + out[1] if out else "")

@@ -20,6 +20,7 @@ import os
 import sys
 
 from awsguard import errors
+from awsguard.findaws import DEPTH_VAR, MAX_DEPTH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,14 +31,14 @@ if TYPE_CHECKING:
     from awsguard.resolver import Resolution
     from awsguard.settings import Settings
 
-DEPTH_VAR = "AWSGUARD_DEPTH"
-# shim → something → shim … is a loop long before this: a credential_process that calls aws
-# nests two or three deep.  Each hop is a process, so the bound also bounds the damage.
-MAX_DEPTH = 8
-
 # Commands that never use credentials, or that exist to fix them: always passed through.
 _BOOTSTRAP = frozenset({"login", "logout", "configure", "help"})
 _SSO_BOOTSTRAP = frozenset({"login", "logout"})
+
+
+# The mode of the settings once they are loaded (the policy file's `mode`, or AWSGUARD_MODE):
+# an internal error after that point follows it.  Before, only AWSGUARD_MODE can say "strict".
+_mode_in_force: str | None = None
 
 
 class _Block(Exception):
@@ -73,7 +74,7 @@ def main(self_path: str | None = None) -> NoReturn:
             import traceback
 
             traceback.print_exc()
-        if environ.get("AWSGUARD_MODE") == "strict":
+        if environ.get("AWSGUARD_MODE") == "strict" or _mode_in_force == "strict":
             text = (
                 f"awsguard: internal error ({type(exc).__name__}); blocked because "
                 f"AWSGUARD_MODE=strict (AWSGUARD=off aws … runs it unchecked)"
@@ -134,16 +135,22 @@ def _decide(
     argv: list[str], environ: Mapping[str, str], real: str, cache_dir: str | None
 ) -> tuple[str, int | None, bool]:
     """The full decision: (stderr text, exit code or None, whether it may be remembered)."""
+    from awsguard import argv as argv_mod
     from awsguard import realcli, settings
 
+    # Commands that are never judged need no version probe: `aws --version` is what the probe
+    # itself runs, so a wrapper that leads back here must not start another probe.
+    either = [argv_mod.parse(argv, m) for m in (1, 2)]
+    if all(a.usage_error or _never_judged(a, argv) for a in either) and not any(
+        a.command == "login" and not a.usage_error for a in either
+    ):
+        return "", None, True
     try:
         info = realcli.cli_info(real, environ, cache_dir=cache_dir)
         major = realcli.major_override(environ) or info.major
     except realcli.RealCliError as exc:  # a bad AWSGUARD_CLI_MAJOR: a bad setting like any other
         text, code = _bad_setting(errors.AwsGuardError(str(exc)), environ)
         return text, code, False
-    from awsguard import argv as argv_mod
-
     args = argv_mod.parse(argv, 1 if major == 1 else 2)
     if args.usage_error or _never_judged(args, argv):
         if args.command == "login" and not args.usage_error:
@@ -154,12 +161,14 @@ def _decide(
     except settings.SettingsError as exc:
         text, code = _bad_setting(exc, environ)
         return text, code, False
+    global _mode_in_force
+    _mode_in_force = config.mode
     if config.off:
         return "", None, True
     from awsguard import policy
     from awsguard.resolver import resolve
 
-    res = resolve(argv, environ, major=major, crt=info.crt)
+    res = resolve(argv, environ, major=major, crt=info.crt, cache_dir=cache_dir)
     if res.error is not None and res.error.code in _LEFT_TO_THE_CLI:
         return "", None, True  # the CLI reports these itself, better than we could
     findings, verdict = policy.judge(res, environ, settings=config)
@@ -188,7 +197,7 @@ def _never_judged(args: object, argv: list[str]) -> bool:
         return True  # `aws` alone prints usage
     if args.command == "sso" and args.operation in _SSO_BOOTSTRAP:
         return True
-    return args.operation == "help" or (bool(argv) and argv[-1] == "help")
+    return args.help or args.operation == "help" or (bool(argv) and argv[-1] == "help")
 
 
 def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:

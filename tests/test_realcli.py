@@ -265,7 +265,10 @@ def test_probe_environment_and_argv(tmp_path: Path, env: dict[str, str]) -> None
     assert lines[1] == "/"
     assert lines[-1] == "stdin=eof"
     assert f"AWS_CONFIG_FILE={os.devnull}" in lines
-    assert "AWSGUARD_DEPTH=1" in lines  # recursion markers are left alone
+    # A probe reaching a shim again (a wrapper that calls aws) must stop there at once.
+    from awsguard.findaws import MAX_DEPTH
+
+    assert f"AWSGUARD_DEPTH={MAX_DEPTH}" in lines
     assert "AWS_PROFILE=prod" in lines
     assert not [
         line for line in lines if line.startswith(("BOTO_DISABLE_CRT=", "AWS_CLI_AUTO_PROMPT="))

@@ -477,12 +477,6 @@ if [ "$(/usr/bin/wc -l < "{hops}")" -gt 40 ]; then exit 125; fi
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shim bug: realcli._probe runs `<wrapper> --version` without counting the hop in "
-    "AWSGUARD_DEPTH, so shim → probe → wrapper → shim → probe … recurses until a 5 s probe "
-    "timeout (unbounded when the cache cannot be written)",
-)
 @pytest.mark.parametrize("cache", ["writable", "unwritable"])
 @pytest.mark.parametrize("kind", ["exec", "fork"])
 def test_wrapper_loop_is_bounded(sb: Sandbox, kind: str, cache: str) -> None:
@@ -958,11 +952,6 @@ def test_bad_setting_in_warn_mode_runs_aws(sb: Sandbox) -> None:
     assert "mode" in result.err and '"strict"' in result.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shim bug: a bad AWSGUARD_CLI_MAJOR exits 2, the CLI's own usage-error code "
-    "(DESIGN.md §5.2: the shim's own codes are 77 and 127 only)",
-)
 def test_bad_cli_major_names_itself(sb: Sandbox) -> None:
     result = sb.run(CALL, {"AWSGUARD_CLI_MAJOR": "3"})
     assert result.service_runs == []
@@ -1092,12 +1081,6 @@ HELP_THEN_OPTIONS = [
 ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="shim bug: `help` followed by global options is help for the CLI (checked with aws "
-    "v1: `aws ec2 run-instances help --profile x` prints the page, exit 0), but the shim only "
-    "recognises `help` as the operation or the last word, and blocks it",
-)
 @pytest.mark.parametrize("args", HELP_THEN_OPTIONS, ids=_ids(HELP_THEN_OPTIONS))
 def test_help_followed_by_global_options_is_never_judged(sb: Sandbox, args: list[str]) -> None:
     field_report(sb)
@@ -1146,22 +1129,16 @@ def test_file_the_cli_rejects_is_left_to_the_cli(sb: Sandbox) -> None:
     assert len(result.err_lines) <= 1, result.err
 
 
-FIFO_HANGS = pytest.mark.xfail(
-    strict=True,
-    reason="shim bug: read with a blocking open() although the CLI never opens it here",
-)
-
-
 @pytest.mark.parametrize(
     "which",
     [
         ".aws/config",
         ".aws/credentials",
         # chain.login_state reads the cache without JSONFileCache's isfile() check
-        pytest.param("login-cache", marks=FIFO_HANGS),
+        "login-cache",
         "policy",
         # chain.ec2_credentials_file is probed after the winner; botocore never gets there
-        pytest.param("AWS_CREDENTIAL_FILE", marks=FIFO_HANGS),
+        "AWS_CREDENTIAL_FILE",
         "AWS_WEB_IDENTITY_TOKEN_FILE",
         "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
     ],
@@ -1220,12 +1197,6 @@ def test_internal_error_in_strict_mode_blocks(sb: Sandbox) -> None:
     assert len(result.err_lines) == 1 and "internal error" in result.err, result.err
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='shim gap: mode = "strict" in the policy file raises warnings to blocks, but an '
-    "internal error only blocks when AWSGUARD_MODE=strict is in the environment "
-    "(shim.main checks environ only)",
-)
 def test_internal_error_with_strict_mode_in_the_policy_file_blocks(sb: Sandbox) -> None:
     sb.aws_config(DEEP_ROLE_CHAIN)
     sb.policy('mode = "strict"\n')
