@@ -68,3 +68,47 @@ class Explain(cli.Application):
         from awsguard.commands import explain
 
         return explain.run(list(aws_args), as_json=self.as_json, environ=os.environ)
+
+
+@AwsGuard.subcommand("init")
+class Init(cli.Application):
+    """Print the shell integration: `eval "$(awsguard init zsh)"` (or bash) in your rc file.
+
+    It installs the aws shim if needed, puts its directory first on PATH, and shows which
+    profile, credential source and account aws would use in the prompt (zsh: RPROMPT, bash: the
+    start of PS1; AWSGUARD_PROMPT_AUTO=0 leaves the prompt alone and only sets $AWSGUARD_PROMPT).
+    """
+
+    def main(self, shell: str) -> int:
+        from awsguard.commands import init
+
+        return init.run(shell, os.environ)
+
+
+@AwsGuard.subcommand("prompt")
+class Prompt(cli.Application):
+    """Print the prompt segment: profile, source, account, region, time left, and a marker
+    when aws would warn or block.  For starship, powerlevel10k and other prompt engines;
+    `awsguard init` does the same without starting a process at each prompt.
+
+    The layout is AWSGUARD_PROMPT_FORMAT, e.g. "aws:{profile} {source} {account} {region}
+    {expires} {marker}"; NO_COLOR turns colours off.
+    """
+
+    fmt = cli.SwitchAttr(
+        "--format",
+        cli.Set("plain", "zsh", "bash", "json"),
+        default="plain",
+        help="plain text; escaped and coloured for zsh or bash prompts; or JSON",
+    )
+    hook = cli.SwitchAttr(
+        "--hook", cli.Set("zsh", "bash"), help="the report the shell integration reads"
+    )
+    session = cli.SwitchAttr("--session", str, default="", help="the shell's $$ (with --hook)")
+
+    def main(self) -> int:
+        from awsguard.commands import prompt
+
+        return prompt.run(
+            fmt=str(self.fmt), hook=str(self.hook) if self.hook else None, session=self.session
+        )

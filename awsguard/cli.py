@@ -47,7 +47,49 @@ def _fast_explain(args: list[str]) -> Callable[[], int] | None:
     return run
 
 
-_FAST = {"explain": _fast_explain}
+def _fast_prompt(args: list[str]) -> Callable[[], int] | None:
+    """``prompt [--format=F] [--hook=SHELL --session=ID]``: run at prompts, so never plumbum."""
+    options: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        name, eq, value = args[i].partition("=")
+        if name not in ("--format", "--hook", "--session") or name in options:
+            return None
+        if not eq:
+            if i + 1 >= len(args):
+                return None
+            i += 1
+            value = args[i]
+        options[name] = value
+        i += 1
+
+    def run() -> int:
+        from awsguard.commands import prompt
+
+        return prompt.run(
+            fmt=options.get("--format", "plain"),
+            hook=options.get("--hook"),
+            session=options.get("--session", ""),
+        )
+
+    return run
+
+
+def _fast_init(args: list[str]) -> Callable[[], int] | None:
+    """``init zsh|bash``: evaluated by every new shell, so never plumbum."""
+    if len(args) != 1 or args[0] not in ("zsh", "bash"):
+        return None
+    shell = args[0]
+
+    def run() -> int:
+        from awsguard.commands import init
+
+        return init.run(shell, os.environ)
+
+    return run
+
+
+_FAST = {"explain": _fast_explain, "prompt": _fast_prompt, "init": _fast_init}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -88,7 +130,32 @@ def _silence_stdout() -> None:
 
 
 def _plumbum_main(args: list[str]) -> int:
+    """Run the plumbum application.
+
+    plumbum prints a command-line error, and then the whole help, on stdout; output that
+    scripts capture (``PATH=$(awsguard install):$PATH``) must never hold that.  So stdout is
+    held back while it runs: on success it is passed on unchanged, on a usage error it becomes
+    one ``awsguard: …`` line (and a pointer to ``--help``) on stderr.
+    """
+    import io
+
     from awsguard.app import AwsGuard
 
-    _, code = AwsGuard.run(["awsguard", *args], exit=False)
-    return int(code or 0)
+    real_stdout = sys.stdout
+    held = io.StringIO()
+    sys.stdout = held
+    try:
+        _, code = AwsGuard.run(["awsguard", *args], exit=False)
+    finally:
+        sys.stdout = real_stdout
+    code = int(code or 0)
+    text = held.getvalue()
+    if code == errors.USAGE and text.startswith("Error: "):
+        first = text.splitlines()[0][len("Error: ") :]
+        sub = args[0] if args and hasattr(AwsGuard, f"_subcommand_{args[0]}") else None
+        helper = f"awsguard {sub} --help" if sub else "awsguard --help"
+        print(f"awsguard: {first}\n  see: {helper}", file=sys.stderr)
+        return code
+    real_stdout.write(text)
+    real_stdout.flush()
+    return code

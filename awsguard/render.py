@@ -339,46 +339,81 @@ def shim_message(
     style: Style,
     *,
     policy_file: str,
+    width: int = 100,
 ) -> str:
     """The compact stderr block of a warning or a block: what will be used, what it shadows,
-    why it matters, the fix, and how to get past it."""
+    why it matters, the fix, and how to get past it.  Lines are wrapped at ``width``."""
+    from awsguard import chain
+
     d = _Displayer(environ)
     command = _command_words(argv)
-    lines = []
+    rows: list[tuple[str, str, str]] = []  # (style name, first-line prefix, text)
     if verdict == "block":
-        lines.append(style.red(f"awsguard: blocked `{command}` (exit 77)"))
+        rows.append(("red", "", f"awsguard: blocked `{command}` (exit 77)"))
     else:
-        lines.append(style.yellow(f"awsguard: warning for `{command}`"))
+        rows.append(("yellow", "", f"awsguard: warning for `{command}`"))
     if res.source is not None:
-        lines.append(f"  will use  {_uses_line(res, environ)}")
+        rows.append(("", "  will use  ", _uses_line(res, environ)))
     for session in (res.session, res.source_session):
         if session is not None:
-            lines.append(f"  shadows   {_session_words(session, res.now)}")
+            winner = chain.LOGIN if session.kind == "login" else chain.SSO
+            if res.source != winner:
+                rows.append(("", "  shadows   ", _session_words(session, res.now)))
             break
     fixes: list[str] = []
     for f in findings:
-        mark = style.red("✗") if f.severity == "block" else style.yellow("!")
-        lines.append(f"  {mark} {f.rule}: {clean(f.message, 400)}")
-        if f.fix not in fixes:
-            fixes.append(f.fix)
-    lines.extend(style.bold(f"  fix: {clean(fix, 300)}") for fix in fixes)
+        mark = "✗" if f.severity == "block" else "!"
+        rows.append(("", f"  {mark} ", f"{f.rule}: {clean(f.message, 400)}"))
+        fixes.append(clean(f.fix, 300))
+    # One fix per line, and none that another one already says (a longer variant wins).
+    distinct = [
+        fix
+        for n, fix in enumerate(fixes)
+        if fix not in fixes[:n] and not any(o != fix and o.startswith(fix) for o in fixes)
+    ]
+    rows.extend(("bold", "  fix: ", fix) for fix in distinct)
     policy = d.path(policy_file)
     rules = sorted({f.rule for f in findings if f.severity == verdict})
     if verdict == "block":
-        lines.append(
-            style.dim(
-                f"  run it anyway: AWSGUARD=off {command} · only warn: AWSGUARD_MODE=warn, or "
+        rows.append(("dim", "  run it anyway: ", f"AWSGUARD=off {command}"))
+        rows.append(
+            (
+                "dim",
+                "  only warn: ",
+                "AWSGUARD_MODE=warn, or "
                 + ", ".join(f'rules.{r} = "warn"' for r in rules)
-                + f" in {policy}"
+                + f" in {policy}",
             )
         )
     else:
-        lines.append(
-            style.dim(
-                "  silence: " + ", ".join(f'rules.{r} = "off"' for r in rules) + f" in {policy}"
+        rows.append(
+            (
+                "dim",
+                "  silence: ",
+                ", ".join(f'rules.{r} = "off"' for r in rules) + f" in {policy}",
             )
         )
+    lines = []
+    for kind, prefix, text in rows:
+        for line in _wrap(prefix, text, width):
+            lines.append(getattr(style, kind)(line) if kind else line)
     return "\n".join(lines)
+
+
+def _wrap(prefix: str, text: str, width: int) -> list[str]:
+    """``prefix + text`` folded at spaces to ``width`` columns, continuation lines indented
+    under the text (never splitting a word; a long word simply overflows)."""
+    indent = " " * len(prefix)
+    lines: list[str] = []
+    line = prefix
+    for word in text.split(" "):
+        if line.strip() and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = indent + word
+        else:
+            line = line + word if line in (prefix, indent) else f"{line} {word}"
+    lines.append(line)
+    return lines
 
 
 def login_preflight(res: Resolution, environ: Mapping[str, str], style: Style) -> str:

@@ -101,6 +101,9 @@ class Resolution:
         self.source_session: Session | None = None
         self.hops: list[chain.Hop] = []
         self.env_keys_ignored = False
+        # The files as this resolution read them, for callers that want one more setting
+        # (the prompt's region) without reading them again.
+        self.files: AwsFiles | None = None
 
     @property
     def explicit_profile(self) -> bool:
@@ -165,6 +168,7 @@ def resolve(
     res.profile = "default" if named is None else named
     res.chain_profile = named or "default"
     files = AwsFiles(environ, validate=validate, cache_dir=cache_dir)
+    res.files = files
     res.config_path, res.credentials_path = files.config_path, files.credentials_path
     try:
         files.load()
