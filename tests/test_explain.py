@@ -215,3 +215,34 @@ def test_run_writes_to_the_given_stream(tmp_path, as_json):
         == 0
     )
     assert ("shared-credentials-file" in out.getvalue()) and ("login" in out.getvalue())
+
+
+def test_explain_applies_the_same_policy_file_as_the_shim(tmp_path):
+    env = field_report_home(tmp_path)
+    (tmp_path / ".aws" / "credentials").write_text(
+        f"[plain]\naws_access_key_id = {KEY_A}\naws_secret_access_key = very-secret-value-A\n"
+    )
+    args = ["explain", "--json", "--", "--profile", "plain", "sts", "get-caller-identity"]
+    report = json.loads(run_cli(args, env).stdout)
+    assert (report["source"], report["verdict"]) == ("shared-credentials-file", "allow")
+    policy_file = tmp_path / ".config" / "awsguard" / "config.toml"
+    policy_file.parent.mkdir(parents=True)
+    policy_file.write_text('[profiles.plain]\nexpect_account = "123456789012"\n')
+    report = json.loads(run_cli(args, env).stdout)
+    pinned = [f for f in report["findings"] if f["rule"] == "expected-account"]
+    assert report["verdict"] == "block" and len(pinned) == 1
+    assert "123456789012" in pinned[0]["message"] and "000000000000" in pinned[0]["message"]
+    # AWSGUARD_MODE=warn caps it, exactly as in the shim.
+    report = json.loads(run_cli(args, {**env, "AWSGUARD_MODE": "warn"}).stdout)
+    assert report["verdict"] == "warn"
+
+
+def test_explain_names_a_bad_setting_and_exits_2(tmp_path):
+    env = field_report_home(tmp_path)
+    policy_file = tmp_path / ".config" / "awsguard" / "config.toml"
+    policy_file.parent.mkdir(parents=True)
+    policy_file.write_text('mode = "loud"\n')
+    done = run_cli(["explain", "--", "sts", "get-caller-identity"], env)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "mode" in done.stderr and '"warn"' in done.stderr and '"strict"' in done.stderr
+    assert "Traceback" not in done.stderr

@@ -46,7 +46,11 @@ def run(
     from awsguard.paths import default_cache_dir
 
     res = resolve(aws_args, environ, major=major, crt=crt, cache_dir=default_cache_dir(environ))
-    findings, verdict = policy.judge(res, environ)
+    from awsguard import settings
+
+    # The same policy the shim applies (a bad setting is a SettingsError: exit 2, one message).
+    config = settings.load(environ, cache_dir=default_cache_dir(environ))
+    findings, verdict = policy.judge(res, environ, settings=None if config.off else config)
     if as_json:
         import json
 
