@@ -356,6 +356,9 @@ def run_cmd(environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[
 
 
 def test_prompt_command_formats(home):
+    # The command reads the clock itself: the session must end 2.5 h from *now*, not from when
+    # the module was imported (the run may be minutes old by then).
+    login_cache(home, hours=2.5, now=time.time())
     environ = env(home, AWS_PROFILE="dev")
     assert run_cmd(environ).stdout == "aws:dev login …9999 eu-west-1 2h29m\n"
     data = json.loads(run_cmd(environ, "--format=json").stdout)
