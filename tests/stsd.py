@@ -314,9 +314,14 @@ def write_field_report(home: Path, key_a: AccessKey, key_b: AccessKey) -> None:
 # ----------------------------------------------------------------------------------------------
 
 GUARD_MARKER = "AWSGUARD-STSD-NETWORK-GUARD"
-_SITECUSTOMIZE = textwrap.dedent(
-    f'''\
-    """Loaded by every Python started with this PYTHONPATH (the real `aws`): loopback only."""
+
+
+def network_guard_source(marker: str, purpose: str) -> str:
+    """A ``sitecustomize.py`` that refuses every non-loopback connection and DNS lookup in the
+    Python that loads it (the real `aws`), writing ``marker`` to stderr when it does."""
+    return textwrap.dedent(
+        f'''\
+    """Loaded by {purpose}: loopback network only."""
     import ipaddress
     import socket
     import sys
@@ -336,9 +341,9 @@ _SITECUSTOMIZE = textwrap.dedent(
 
 
     def _refuse(what):
-        sys.stderr.write("{GUARD_MARKER} refused " + what + "\\n")
+        sys.stderr.write("{marker} refused " + what + "\\n")
         sys.stderr.flush()
-        raise ConnectionRefusedError("{GUARD_MARKER}: " + what)
+        raise ConnectionRefusedError("{marker}: " + what)
 
 
     _connect = socket.socket.connect
@@ -373,6 +378,11 @@ _SITECUSTOMIZE = textwrap.dedent(
     socket.socket.connect_ex = connect_ex
     socket.getaddrinfo = getaddrinfo
     '''
+    )
+
+
+_SITECUSTOMIZE = network_guard_source(
+    GUARD_MARKER, "every Python started with this PYTHONPATH (the real `aws`)"
 )
 
 

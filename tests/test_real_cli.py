@@ -90,6 +90,7 @@ import oracle
 import pytest
 import strategies
 from hypothesis import HealthCheck, assume, event, given, settings
+from stsd import network_guard_source
 
 pytestmark = [pytest.mark.oracle, pytest.mark.slow]
 
@@ -130,66 +131,7 @@ CHAIN_ORDER = (
 IDENTIFIER_URLS = frozenset({strategies.SSO_VALUES["sso_start_url"], "https://x.awsapps.com/start"})
 
 GUARD_MARKER = "AWSGUARD-REAL-CLI-NETWORK-GUARD"
-_SITECUSTOMIZE = textwrap.dedent(
-    f'''\
-    """Loaded by the `aws` under test (tests/test_real_cli.py): loopback network only."""
-    import ipaddress
-    import socket
-    import sys
-
-
-    def _loopback(host):
-        if isinstance(host, bytes):
-            host = host.decode("ascii", "replace")
-        if not isinstance(host, str):
-            return False
-        if host == "localhost":
-            return True
-        try:
-            return ipaddress.ip_address(host.split("%", 1)[0]).is_loopback
-        except ValueError:
-            return False
-
-
-    def _refuse(what):
-        sys.stderr.write("{GUARD_MARKER} refused " + what + "\\n")
-        sys.stderr.flush()
-        raise ConnectionRefusedError("{GUARD_MARKER}: " + what)
-
-
-    _connect = socket.socket.connect
-    _connect_ex = socket.socket.connect_ex
-    _getaddrinfo = socket.getaddrinfo
-
-
-    def _check(sock, address):
-        if sock.family in (socket.AF_INET, socket.AF_INET6):
-            host = address[0] if isinstance(address, tuple) else address
-            if not _loopback(host):
-                _refuse("connection to " + repr(address))
-
-
-    def connect(self, address):
-        _check(self, address)
-        return _connect(self, address)
-
-
-    def connect_ex(self, address):
-        _check(self, address)
-        return _connect_ex(self, address)
-
-
-    def getaddrinfo(host, *args, **kwargs):
-        if host is not None and not _loopback(host):
-            _refuse("DNS lookup of " + repr(host))
-        return _getaddrinfo(host, *args, **kwargs)
-
-
-    socket.socket.connect = connect
-    socket.socket.connect_ex = connect_ex
-    socket.getaddrinfo = getaddrinfo
-    '''
-)
+_SITECUSTOMIZE = network_guard_source(GUARD_MARKER, "the `aws` under test (tests/test_real_cli.py)")
 
 _guard_dir: str | None = None
 _guard_lock = threading.Lock()

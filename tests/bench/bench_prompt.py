@@ -17,8 +17,6 @@ Run: .venv/bin/python tests/bench/bench_prompt.py [--quick]
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import shlex
 import shutil
@@ -26,13 +24,15 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from awsguard.commands import init  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "tests"))
+from promptkit import login_cache  # noqa: E402
 
 STEADY_BUDGET_MS = 2.0
 CHANGE_BUDGET_MS = 50.0
@@ -91,21 +91,7 @@ class Setup:
             f"[profile other]\nregion = us-east-1\nlogin_session = {ARN}\n"
         )
         (aws / "credentials").write_text("")
-        expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 3 * 86400))
-        token = {
-            "accessToken": {
-                "accessKeyId": "ASIAEXAMPLEEXAMPLE00",
-                "secretAccessKey": "x",
-                "sessionToken": "x",
-                "expiresAt": expires,
-                "accountId": "999999999999",
-            },
-            "refreshToken": "x",
-            "dpopKey": "x",
-            "clientId": "x",
-        }
-        name = hashlib.sha256(ARN.encode()).hexdigest() + ".json"
-        (aws / "login" / "cache" / name).write_text(json.dumps(token))
+        login_cache(self.home, ARN, hours=72)
         self.count = tmp / "count"
         self.count.write_text("")
         self.python = tmp / "python"
