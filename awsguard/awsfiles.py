@@ -135,7 +135,9 @@ class AwsFiles:
     def _check(self, ini: inifile.IniFile, *, canonical_for_profiles: bool) -> bool:
         """Validate ``ini`` (or learn from the cache that it is valid); True when its sections
         may be looked up by header alone."""
-        from awsguard.memo import read_marshal, write_marshal
+        import time
+
+        from awsguard.memo import read_marshal, settled, write_marshal
 
         if ini.identity is None or ini.unreadable:
             ini.validate()
@@ -149,7 +151,8 @@ class AwsFiles:
             return bool(hit[1] == _CANONICAL)
         ini.validate()  # raises ParseError: nothing is cached for an invalid file
         canonical = not canonical_for_profiles or _is_canonical(ini.section_names())
-        write_marshal(cache_path, (key, _CANONICAL if canonical else _VALID))
+        if settled((0, 0, 0, ini.identity[3], ini.identity[4], 0), time.time()):
+            write_marshal(cache_path, (key, _CANONICAL if canonical else _VALID))
         return canonical
 
     # -- section lookup ---------------------------------------------------------------------

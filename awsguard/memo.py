@@ -43,6 +43,21 @@ _MISSING = 0  # stat key of a path that does not exist (ENOENT / ENOTDIR)
 _ERROR = 1  # stat key of a path that could not be examined (any other error)
 
 
+# A file written this recently may be written again within the same timestamp tick (file times
+# come from a coarse clock; some filesystems keep whole seconds) with the same size, and its
+# identity would not change: nothing is remembered about it until its mtime is this old ("racy
+# git", git's Documentation/technical/racy-git.txt).  Only the mtime counts: any later write
+# sets it to the time of that write, so an old mtime cannot hide one.
+SETTLE_NS = 2_000_000_000
+
+
+def settled(key: StatKey, now: float) -> bool:
+    """Whether a file with identity ``key`` was last written well before ``now``."""
+    if not isinstance(key, tuple):
+        return True  # absent: its appearance changes the key
+    return key[3] < int(now * 1e9) - SETTLE_NS
+
+
 def stat_key(path: str) -> StatKey:
     try:
         st = os.stat(path)
@@ -175,6 +190,8 @@ def store(
     """Remember a quiet decision made from ``env``'s reads and ``rec``'s files and times."""
     if not cache_dir or env.whole:
         return  # a decision that read every variable is keyed on all of them: not worth it
+    if not all(settled(key, now) for key in rec.paths.values()):
+        return  # a file that just changed: decide again next time
     until = now + MAX_AGE
     for ts in rec.times:
         if now < ts < until:

@@ -219,7 +219,12 @@ def _read_policy(path: str, cache_dir: str | None, *, explicit: bool = False) ->
             return hit[1]  # type: ignore[no-any-return]
     parsed = _parse_policy(path)
     if cache_path:
-        write_marshal(cache_path, (key, parsed))
+        import time
+
+        from awsguard.memo import settled
+
+        if settled((0, 0, 0, st.st_mtime_ns, st.st_ctime_ns, 0), time.time()):
+            write_marshal(cache_path, (key, parsed))
     return parsed
 
 

@@ -59,6 +59,9 @@ def main(self_path: str | None = None) -> NoReturn:
     except _Block as stop:
         _say(stop.text)
         os._exit(stop.code)
+    except Exception as exc:  # without a real aws there is nothing to fail open to
+        _say(f"awsguard: cannot look for the real aws ({type(exc).__name__})")
+        os._exit(errors.NO_REAL_AWS)
     text, code = "", None
     try:
         text, code = decide(argv, environ, real)

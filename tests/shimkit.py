@@ -283,7 +283,7 @@ class Sandbox:
             path.write_bytes(text)
         else:
             path.write_text(text)
-        return path
+        return settle(path)
 
     def aws_config(self, text: str) -> Path:
         return self.write(".aws/config", text)
@@ -294,7 +294,7 @@ class Sandbox:
     def policy(self, text: str) -> Path:
         self.config_toml.parent.mkdir(parents=True, exist_ok=True)
         self.config_toml.write_text(text)
-        return self.config_toml
+        return settle(self.config_toml)
 
     def login_cache(self, arn: str, account: str, **kwargs: str) -> Path:
         return self.write(login_cache_relpath(arn), login_token(account, **kwargs))
@@ -391,6 +391,15 @@ def write_exe(path: Path, text: str, mode: int = 0o755) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     path.chmod(mode)
+    return settle(path)
+
+
+def settle(path: Path) -> Path:
+    """Date ``path``'s mtime a minute back, like a config written before this session: awsguard
+    remembers nothing about a file written in the last two seconds (a same-size rewrite within
+    one timestamp tick would not change its identity)."""
+    stamp = time.time_ns() - 60 * 10**9
+    os.utime(path, ns=(stamp, stamp))
     return path
 
 

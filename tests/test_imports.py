@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +93,14 @@ print(json.dumps({"loaded": sorted(set(sys.modules) - before), "decision": decis
 """
 
 
+def _settle(*files: Path) -> None:
+    """Date files a minute back: the memo keeps nothing about a file written in the last two
+    seconds (memo.settled).  Once only: dating changes the file's ctime, hence its identity."""
+    stamp = time.time_ns() - 60 * 10**9
+    for path in files:
+        os.utime(path, ns=(stamp, stamp))
+
+
 def _shim_probe(home: Path, *argv: str) -> dict[str, object]:
     from awsguard import launcher
 
@@ -98,6 +108,7 @@ def _shim_probe(home: Path, *argv: str) -> dict[str, object]:
     if not stub.exists():  # written once: the real aws's identity is part of the memo's key
         stub.write_text("#!/bin/sh\nexit 0\n")
         stub.chmod(0o755)
+        _settle(stub)
     env = {
         "HOME": str(home),
         "PATH": "/usr/bin:/bin",
@@ -138,6 +149,7 @@ def test_the_shim_imports_no_third_party_module_when_it_blocks(tmp_path):
 def test_the_shims_steady_state_skips_the_resolver(tmp_path):
     home = _field_report_home(tmp_path)
     (home / ".aws" / "credentials").write_text("")  # the fix: now the login session is used
+    _settle(home / ".aws" / "config", home / ".aws" / "credentials")
     argv = ("--profile", "test_user", "sts", "get-caller-identity")
     first = _shim_probe(home, *argv)
     second = _shim_probe(home, *argv)  # a new process, as the next `aws` call would be

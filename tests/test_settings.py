@@ -11,6 +11,7 @@ import os
 import pwd
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,16 @@ def with_policy(tmp_path: Path, text: str | bytes, **extra: str) -> dict[str, st
         path.write_bytes(text)
     else:
         path.write_text(text)
+    settle(path)
     return home_env(tmp_path, AWSGUARD_CONFIG=str(path), **extra)
+
+
+def settle(path: Path) -> Path:
+    """Date ``path``'s mtime a minute back: the cache keeps nothing about a file written in the
+    last two seconds (memo.settled)."""
+    stamp = time.time_ns() - 60 * 10**9
+    os.utime(path, ns=(stamp, stamp))
+    return path
 
 
 def load_error(env: dict[str, str], cache_dir: str | None = None) -> str:
@@ -473,6 +483,7 @@ def plant_other_payload(tmp_path: Path, entry: Path) -> None:
     describes. A load served from this entry says so by returning strict."""
     other = tmp_path / "other.toml"
     other.write_text('mode = "strict"\n[profiles.prod]\nexpect_account = "111111111111"\n')
+    settle(other)
     other_cache = tmp_path / "other-cache"
     settings.load(home_env(tmp_path, AWSGUARD_CONFIG=str(other)), cache_dir=str(other_cache))
     (other_entry,) = cache_files(other_cache)

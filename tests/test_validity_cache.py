@@ -11,6 +11,7 @@ differential's generated worlds (every provider, syntax quirks, odd headers, quo
 from __future__ import annotations
 
 import os
+import time
 
 import oracle
 import pytest
@@ -44,11 +45,21 @@ def _facts(res):
     )
 
 
-STATS = {"served from the cache": 0, "direct lookups": 0}
+STATS = {"served from the cache": 0}
+
+
+def settle_tree(root: str) -> None:
+    """Date every file's mtime a minute back: nothing is cached about a file written in the
+    last two seconds (memo.settled)."""
+    stamp = time.time_ns() - 60 * 10**9
+    for dirpath, _dirs, files in os.walk(root):
+        for name in files:
+            os.utime(os.path.join(dirpath, name), ns=(stamp, stamp), follow_symlinks=False)
 
 
 def _check(scn: oracle.Scenario, major: int, tmp_root: str) -> None:
     with oracle.materialize(scn) as m:
+        settle_tree(m.home)
         plain = resolve(m.argv, m.env, major=major, crt=True, now=NOW)
         cache_dir = os.path.join(m.home, ".awsguard-cache")
         first = resolve(m.argv, m.env, major=major, crt=True, now=NOW, cache_dir=cache_dir)
@@ -101,6 +112,7 @@ def test_odd_headers_resolve_as_botocore_maps_them(tmp_path, config, profile, ex
     home = tmp_path / "home"
     (home / ".aws").mkdir(parents=True)
     (home / ".aws" / "config").write_text(config)
+    settle_tree(str(home))
     env = {"HOME": str(home)}
     got = []
     for cache_dir in (None, str(tmp_path / "cache"), str(tmp_path / "cache")):
