@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import NoReturn
 
+    from awsguard.argv import CliArgs
     from awsguard.policy import Finding
+    from awsguard.render import Style
     from awsguard.resolver import Resolution
     from awsguard.settings import Settings
 
@@ -101,9 +103,11 @@ def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str,
         return "", None
     import time
 
+    from awsguard import argv as argv_mod
     from awsguard import memo, paths
 
-    key = decision_key(argv, real)
+    parsed = (argv_mod.parse(argv, 1), argv_mod.parse(argv, 2))
+    key = decision_key(argv, real, parsed)
     cache_dir = paths.default_cache_dir(environ)
     now = time.time()
     if memo.lookup(key, environ, cache_dir, now):
@@ -111,7 +115,7 @@ def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str,
     renv = memo.RecordingEnv(environ)
     memo.start()
     try:
-        text, code, quiet = _decide(argv, renv, real, cache_dir)
+        text, code, quiet = _decide(argv, parsed, renv, real, cache_dir)
     finally:
         rec = memo.stop()
     if quiet and rec is not None:
@@ -119,15 +123,21 @@ def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str,
     return text, code
 
 
-def decision_key(argv: list[str], real: str) -> tuple[object, ...]:
+def decision_key(
+    argv: list[str], real: str, parsed: tuple[CliArgs, CliArgs] | None = None
+) -> tuple[object, ...]:
     """The decision's inputs known before deciding: the command line as either major version
-    parses it, and the real aws.  The rest is recorded while deciding (awsguard.memo)."""
-    from awsguard import argv as argv_mod
+    parses it (``parsed``, computed when not given), and the real aws.  The rest is recorded
+    while deciding (awsguard.memo)."""
     from awsguard import memo
 
+    if parsed is None:
+        from awsguard import argv as argv_mod
+
+        parsed = (argv_mod.parse(argv, 1), argv_mod.parse(argv, 2))
     return (
-        argv_mod.parse(argv, 1).key(),
-        argv_mod.parse(argv, 2).key(),
+        parsed[0].key(),
+        parsed[1].key(),
         bool(argv) and argv[-1] == "help",
         real,
         memo.stat_key(real),
@@ -135,17 +145,19 @@ def decision_key(argv: list[str], real: str) -> tuple[object, ...]:
 
 
 def _decide(
-    argv: list[str], environ: Mapping[str, str], real: str, cache_dir: str | None
+    argv: list[str],
+    parsed: tuple[CliArgs, CliArgs],
+    environ: Mapping[str, str],
+    real: str,
+    cache_dir: str | None,
 ) -> tuple[str, int | None, bool]:
     """The full decision: (stderr text, exit code or None, whether it may be remembered)."""
-    from awsguard import argv as argv_mod
     from awsguard import realcli, settings
 
     # Commands that are never judged need no version probe: `aws --version` is what the probe
     # itself runs, so a wrapper that leads back here must not start another probe.
-    either = [argv_mod.parse(argv, m) for m in (1, 2)]
-    if all(a.usage_error or _never_judged(a, argv) for a in either) and not any(
-        a.command == "login" and not a.usage_error for a in either
+    if all(a.usage_error or _never_judged(a, argv) for a in parsed) and not any(
+        a.command == "login" and not a.usage_error for a in parsed
     ):
         return "", None, True
     try:
@@ -154,7 +166,7 @@ def _decide(
     except realcli.RealCliError as exc:  # a bad AWSGUARD_CLI_MAJOR: a bad setting like any other
         text, code = _bad_setting(errors.AwsGuardError(str(exc)), environ)
         return text, code, False
-    args = argv_mod.parse(argv, 1 if major == 1 else 2)
+    args = parsed[0] if major == 1 else parsed[1]
     if args.usage_error or _never_judged(args, argv):
         if args.command == "login" and not args.usage_error:
             return _login_preflight(argv, environ, major, info.crt), None, False
@@ -190,10 +202,7 @@ def _decide(
 _LEFT_TO_THE_CLI = frozenset({"ProfileNotFound", "ConfigParseError", "UsageError"})
 
 
-def _never_judged(args: object, argv: list[str]) -> bool:
-    from awsguard.argv import CliArgs
-
-    assert isinstance(args, CliArgs)
+def _never_judged(args: CliArgs, argv: list[str]) -> bool:
     if args.version or args.no_sign_request:
         return True
     if args.command in _BOOTSTRAP or args.command is None:
@@ -206,8 +215,7 @@ def _never_judged(args: object, argv: list[str]) -> bool:
 def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
     from awsguard import findaws, paths
 
-    depth_text = environ.get(DEPTH_VAR, "0")
-    depth = int(depth_text) if depth_text.isdigit() and len(depth_text) < 4 else 0
+    depth = _depth(environ)
     if depth >= MAX_DEPTH:
         raise _Block(
             f"awsguard: aws → … → aws loop: the shim was entered {depth} times in a row, so the "
@@ -231,6 +239,12 @@ def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
     return found
 
 
+def _depth(environ: Mapping[str, str]) -> int:
+    """Hops through the shim so far in this chain (a nonsense value counts as none)."""
+    text = environ.get(DEPTH_VAR, "0")
+    return int(text) if text.isdigit() and len(text) < 4 else 0
+
+
 def _exec(real: str, argv: list[str], environ: Mapping[str, str]) -> NoReturn:
     import _signal  # type: ignore[import-not-found]  # `signal` imports enum: ~3 ms
 
@@ -245,9 +259,7 @@ def _exec(real: str, argv: list[str], environ: Mapping[str, str]) -> NoReturn:
     except (OSError, ValueError):
         pass
     env = dict(environ)
-    depth_text = environ.get(DEPTH_VAR, "0")
-    depth = int(depth_text) if depth_text.isdigit() and len(depth_text) < 4 else 0
-    env[DEPTH_VAR] = str(depth + 1)
+    env[DEPTH_VAR] = str(_depth(environ) + 1)
     try:
         os.execve(real, [real, *argv], env)
     except OSError as exc:
@@ -264,7 +276,7 @@ def _say(text: str) -> None:
         pass
 
 
-def _style(environ: Mapping[str, str]) -> object:
+def _style(environ: Mapping[str, str]) -> Style:
     from awsguard.render import Style
 
     try:
@@ -281,11 +293,10 @@ def _message(
     argv: list[str],
     environ: Mapping[str, str],
     config: Settings,
-    style: object,
+    style: Style,
 ) -> str:
     from awsguard import render, settings
 
-    assert isinstance(style, render.Style)
     return render.shim_message(
         res,
         findings,
@@ -297,11 +308,8 @@ def _message(
     )
 
 
-def _bad_setting(exc: Exception, environ: Mapping[str, str]) -> tuple[str, int | None]:
+def _bad_setting(exc: errors.AwsGuardError, environ: Mapping[str, str]) -> tuple[str, int | None]:
     """A bad awsguard setting: the user meant some protection, so block unless told to warn."""
-    from awsguard.errors import AwsGuardError
-
-    assert isinstance(exc, AwsGuardError)
     text = exc.render()
     if environ.get("AWSGUARD_MODE") == "warn":
         return text + "\n  (AWSGUARD_MODE=warn: running aws without the policy file)", None
@@ -324,18 +332,15 @@ def _login_preflight(
         return ""
     if res.error is not None:
         return ""
-    style = _style(environ)
-    assert isinstance(style, render.Style)
-    return render.login_preflight(res, environ, style)
+    return render.login_preflight(res, environ, _style(environ))
 
 
 def _confirm(
-    res: Resolution, warning: str, argv: list[str], environ: Mapping[str, str], style: object
+    res: Resolution, warning: str, argv: list[str], environ: Mapping[str, str], style: Style
 ) -> None:
     """``confirm = true``: ask on the terminal; without one, block."""
     from awsguard import render
 
-    assert isinstance(style, render.Style)
     question, answers = render.confirm_question(res, argv, style)
     interactive = False
     try:
