@@ -10,6 +10,8 @@ from __future__ import annotations
 from awsguard import chain, paths
 from awsguard.identity import mask_key_id
 from awsguard.render import account_words
+from awsguard.settings import DEFAULTS as DEFAULTS  # rule -> default severity
+from awsguard.settings import SEVERITIES as SEVERITIES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,19 +22,7 @@ if TYPE_CHECKING:
     from awsguard.settings import Settings
 
 INFO, WARN, BLOCK = "info", "warn", "block"
-SEVERITIES = ("off", INFO, WARN, BLOCK)
 _RANK = {"off": -1, INFO: 0, WARN: 1, BLOCK: 2}
-
-# rule -> default severity (DESIGN.md §5.3)
-DEFAULTS: dict[str, str] = {
-    "login-shadowed": BLOCK,
-    "account-mismatch": BLOCK,
-    "expected-account": BLOCK,
-    "env-overrides-profile": WARN,
-    "profile-env-disagree": WARN,
-    "read-only": BLOCK,
-    "login-expired": INFO,
-}
 
 # How each provider is named in messages.
 _SOURCE_WORDS = {
@@ -88,7 +78,7 @@ def judge(
         mode = settings.mode
     if severities:
         table.update(severities)
-    ctx = _Ctx(res, environ, settings, mode)
+    ctx = _Ctx(res, environ, settings)
     findings: list[Finding] = []
     for rule, check in _CHECKS:
         severity = table.get(rule, "off")
@@ -106,19 +96,18 @@ def judge(
 class _Ctx:
     """What a rule looks at: the resolution, the environment and the settings."""
 
-    __slots__ = ("environ", "mode", "res", "settings")
+    __slots__ = ("environ", "res", "settings")
 
     def __init__(
-        self,
-        res: Resolution,
-        environ: Mapping[str, str],
-        settings: Settings | None,
-        mode: str | None,
+        self, res: Resolution, environ: Mapping[str, str], settings: Settings | None
     ) -> None:
         self.res = res
         self.environ = environ
         self.settings = settings
-        self.mode = mode
+
+    @property
+    def mode(self) -> str | None:
+        return self.settings.mode if self.settings is not None else None
 
 
 # -- operations: read or mutating -------------------------------------------------------------
@@ -155,7 +144,6 @@ _CUSTOM: dict[str, dict[str, bool]] = {
     },
     "logs": {"tail": True, "start-live-tail": True},
     "cloudformation": {"deploy": False, "package": False},
-    "sts": {},
 }
 
 

@@ -69,15 +69,17 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
 
 MODES = ("warn", "strict")
 SEVERITIES = ("off", "info", "warn", "block")
-RULES = (
-    "login-shadowed",
-    "account-mismatch",
-    "expected-account",
-    "env-overrides-profile",
-    "profile-env-disagree",
-    "read-only",
-    "login-expired",
-)
+# rule -> default severity (DESIGN.md §5.3); awsguard.policy holds what each rule checks.
+DEFAULTS: dict[str, str] = {
+    "login-shadowed": "block",
+    "account-mismatch": "block",
+    "expected-account": "block",
+    "env-overrides-profile": "warn",
+    "profile-env-disagree": "warn",
+    "read-only": "block",
+    "login-expired": "info",
+}
+RULES = tuple(DEFAULTS)
 PROFILE_KEYS = ("expect_account", "read_only", "confirm")
 
 
