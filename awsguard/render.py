@@ -313,12 +313,13 @@ def _session_words(session: Session, now: float) -> str:
 # -- the shim's messages -----------------------------------------------------------------------
 
 
-def _command_words(argv: list[str]) -> str:
-    """``aws s3 ls`` as the user typed it, shortened and made safe for a terminal."""
-    shown = " ".join(clean(a, 40) for a in argv[:6])
-    if len(argv) > 6:
-        shown += " …"
-    return f"aws {shown}".rstrip()
+def _command_words(res: Resolution, argv: list[str]) -> str:
+    """``aws s3 cp …``: the command and operation only.  Arguments are never repeated: they can
+    hold secrets (``--secret-string``, ``--password``), and a block message must not echo one."""
+    words = [clean(w, 40) for w in (res.args.command, res.args.operation) if w]
+    if len(argv) > len(words):
+        words.append("…")
+    return " ".join(["aws", *words])
 
 
 def _uses_line(res: Resolution, environ: Mapping[str, str]) -> str:
@@ -346,7 +347,7 @@ def shim_message(
     from awsguard import chain
 
     d = _Displayer(environ)
-    command = _command_words(argv)
+    command = _command_words(res, argv)
     rows: list[tuple[str, str, str]] = []  # (style name, first-line prefix, text)
     if verdict == "block":
         rows.append(("red", "", f"awsguard: blocked `{command}` (exit 77)"))
@@ -451,7 +452,7 @@ def confirm_question(res: Resolution, argv: list[str], style: Style) -> tuple[st
     text = "\n".join(
         [
             style.bold(
-                f"awsguard: `{_command_words(argv)}` may change things in "
+                f"awsguard: `{_command_words(res, argv)}` may change things in "
                 f"{account_words(account, res.identity.account_from)} "
                 f"(profile '{clean(res.chain_profile)}' asks to confirm)"
             ),
@@ -463,7 +464,7 @@ def confirm_question(res: Resolution, argv: list[str], style: Style) -> tuple[st
 
 def confirm_refused(res: Resolution, argv: list[str], why: str) -> str:
     return (
-        f"awsguard: blocked `{_command_words(argv)}` (exit 77): profile "
+        f"awsguard: blocked `{_command_words(res, argv)}` (exit 77): profile "
         f"'{clean(res.chain_profile)}' asks to confirm changes, and {why}\n"
         "  run it from a terminal, or AWSGUARD=off aws … to skip the question once"
     )

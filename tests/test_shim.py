@@ -1202,3 +1202,15 @@ def test_internal_error_with_strict_mode_in_the_policy_file_blocks(sb: Sandbox) 
     sb.policy('mode = "strict"\n')
     result = sb.run([*CALL, "--profile", "p0"])
     assert_blocked(result)
+
+
+def test_a_block_never_repeats_the_command_arguments(sb: Sandbox) -> None:
+    """Arguments can hold secrets (``--secret-string``): the message names the command and the
+    operation, never the rest of the line."""
+    field_report(sb)
+    secret = "hunter2-in-an-argument"
+    call = ["--profile", "test_user", "secretsmanager", "create-secret", "--name", "x"]
+    result = sb.run([*call, "--secret-string", secret])
+    assert_blocked(result)
+    assert "secretsmanager create-secret" in result.err
+    assert secret not in result.err and secret.encode() not in result.stdout
