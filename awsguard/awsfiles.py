@@ -135,25 +135,18 @@ class AwsFiles:
     def _check(self, ini: inifile.IniFile, *, canonical_for_profiles: bool) -> bool:
         """Validate ``ini`` (or learn from the cache that it is valid); True when its sections
         may be looked up by header alone."""
-        import time
-
-        from awsguard.memo import read_marshal, settled, write_marshal
+        from awsguard.memo import by_file
 
         if ini.identity is None or ini.unreadable:
             ini.validate()
             return False
-        from awsguard.identity import sha1_hex
 
-        cache_path = f"{self.cache_dir}/ini-{sha1_hex(ini.path)[:16]}.marshal"
-        key = (_VALIDITY_TAG, ini.path, ini.identity)
-        hit = read_marshal(cache_path)
-        if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == key:
-            return bool(hit[1] == _CANONICAL)
-        ini.validate()  # raises ParseError: nothing is cached for an invalid file
-        canonical = not canonical_for_profiles or _is_canonical(ini.section_names())
-        if settled((0, 0, 0, ini.identity[3], ini.identity[4], 0), time.time()):
-            write_marshal(cache_path, (key, _CANONICAL if canonical else _VALID))
-        return canonical
+        def verdict() -> str:
+            ini.validate()  # raises ParseError: nothing is remembered for an invalid file
+            canonical = not canonical_for_profiles or _is_canonical(ini.section_names())
+            return _CANONICAL if canonical else _VALID
+
+        return by_file(self.cache_dir, _VALIDITY_TAG, ini.path, ini.identity, verdict) == _CANONICAL
 
     # -- section lookup ---------------------------------------------------------------------
 

@@ -31,7 +31,10 @@ from _collections_abc import Mapping
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 SCHEMA = 1
 MAX_AGE = 300.0  # seconds: a bound on anything time-dependent we failed to see
@@ -51,11 +54,42 @@ _ERROR = 1  # stat key of a path that could not be examined (any other error)
 SETTLE_NS = 2_000_000_000
 
 
-def settled(key: StatKey, now: float) -> bool:
+def settled(key: StatKey | tuple[int, ...], now: float) -> bool:
     """Whether a file with identity ``key`` was last written well before ``now``."""
     if not isinstance(key, tuple):
         return True  # absent: its appearance changes the key
     return key[3] < int(now * 1e9) - SETTLE_NS
+
+
+def by_file(
+    cache_dir: str | None,
+    tag: str,
+    path: str,
+    identity: tuple[int, ...],
+    compute: Callable[[], T],
+) -> T:
+    """``compute()``, remembered for the file at ``path`` while its ``identity`` (device, inode,
+    size, mtime, ctime: mtime at index 3) stays the same.
+
+    One small marshal file per (``tag``, ``path``) in ``cache_dir``.  What ``compute`` returns
+    must be marshal-able; what it raises propagates and is not remembered.  Nothing is stored
+    while the file is unsettled (see :func:`settled`).
+    """
+    if not cache_dir:
+        return compute()
+    import time
+
+    from awsguard.identity import sha1_hex
+
+    cache_path = f"{cache_dir}/{tag.partition('-')[0]}-{sha1_hex(path)[:16]}.marshal"
+    key = (tag, path, identity)
+    hit = read_marshal(cache_path)
+    if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == key:
+        return hit[1]  # type: ignore[no-any-return]
+    value = compute()
+    if settled(identity, time.time()):
+        write_marshal(cache_path, (key, value))
+    return value
 
 
 def stat_key(path: str) -> StatKey:

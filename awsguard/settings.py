@@ -209,25 +209,10 @@ def _read_policy(path: str, cache_dir: str | None, *, explicit: bool = False) ->
                 "what is there away",
             )
         return None
-    key = (_CACHE_TAG, path, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
-    cache_path = None
-    if cache_dir:
-        from awsguard.identity import sha1_hex
+    from awsguard.memo import by_file
 
-        name = sha1_hex(path)[:16]
-        cache_path = f"{cache_dir}/policy-{name}.marshal"
-        hit = read_marshal(cache_path)
-        if isinstance(hit, tuple) and len(hit) == 2 and hit[0] == key:
-            return hit[1]  # type: ignore[no-any-return]
-    parsed = _parse_policy(path)
-    if cache_path:
-        import time
-
-        from awsguard.memo import settled
-
-        if settled((0, 0, 0, st.st_mtime_ns, st.st_ctime_ns, 0), time.time()):
-            write_marshal(cache_path, (key, parsed))
-    return parsed
+    identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+    return by_file(cache_dir, _CACHE_TAG, path, identity, lambda: _parse_policy(path))
 
 
 def _parse_policy(path: str) -> _Parsed:
