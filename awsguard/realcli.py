@@ -1,17 +1,13 @@
-"""Finding the real `aws` behind the shim, and learning which CLI it is.
-
-Finding (``find_real_aws``) is pure ``stat`` work: walk PATH in order, absolute entries only (Go's
-os/exec rule: an empty, ``.`` or relative entry would run whatever ``aws`` the current directory
-holds), and recognise the shim by identity rather than by name, because it may sit on PATH twice,
-behind a symlinked directory, or be symlinked, hard-linked or copied as ``aws`` elsewhere
-(pyenv#2696, asdf#2166, mise PR #10982; shared/reference/hostile-inputs.md §2, items 13-16).
+"""Learning which CLI the real `aws` is (finding it lives in :mod:`awsguard.findaws`, whose
+names are re-exported here).
 
 Knowing the CLI (``cli_info``) needs its major version (v1 and v2 resolve profiles differently,
 cli-credential-semantics.md §12) and, for v1, whether botocore can load ``awscrt.crypto.EC``
 (without it a ``login_session`` profile fails with MissingDependencyException, §5.3).  That takes
 running ``aws --version`` once, so the answer is cached in ``cli.json`` under the cache
-directory, keyed by the file's identity; the shim's steady state reads that file and stats a few
-paths.  Everything that starts a process or imports ``subprocess``/``json`` is on the miss path.
+directory, keyed by the file's identity; a shim decision reads that file and stats a few paths
+(the steady state does not even do that: see awsguard.memo).  Everything that starts a process
+or imports ``subprocess``/``json`` is on the miss path.
 """
 
 from __future__ import annotations
