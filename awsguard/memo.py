@@ -144,6 +144,11 @@ class RecordingEnv(Mapping[str, str]):
         self.read: dict[str, str | None] = {}
         self.whole = False
 
+    @property
+    def inner(self) -> Mapping[str, str]:
+        """The environment itself: reads through it are not recorded."""
+        return self._env
+
     def __getitem__(self, name: str) -> str:
         value = self._env.get(name)
         self.read[name] = value

@@ -211,7 +211,9 @@ def _compute(env: memo.RecordingEnv, now: float) -> Segment:
         if why is not None:
             return _problem(f"{label} {why}", _profile_guess(env))
     try:
-        major = realcli.major_override(env) or 2
+        # Which CLI it is changes rarely and only matters for v1/v2 differences: PATH is not
+        # made a dependency of every prompt for it, only the shim's cache file (noted inside).
+        major = realcli.major_override(env) or _known_major(env.inner)
     except realcli.RealCliError:
         return _problem("bad AWSGUARD_CLI_MAJOR", _profile_guess(env))
     res = resolve([], env, major=major, now=now, cache_dir=realcli.default_cache_dir(env))
@@ -235,6 +237,21 @@ def _compute(env: memo.RecordingEnv, now: float) -> Segment:
         seg.alert = _ERROR_WORDS.get(res.error.code, clean(res.error.code, _FIELD_MAX))
     seg.visible = _visible(seg, res, env)
     return seg
+
+
+def _known_major(env: Mapping[str, str]) -> int:
+    """The real CLI's major version as far as the shim has already learnt it (its cached probe);
+    2 when not known.  The prompt never starts the CLI to find out."""
+    from awsguard import findaws, realcli
+
+    try:
+        path = findaws.find_real_aws(env, skip_dirs=[paths.shim_bin_dir(env)])
+        if path is None:
+            return 2
+        info = realcli.cli_info(path, env, cache_dir=paths.default_cache_dir(env), probe=False)
+    except (realcli.RealCliError, OSError):
+        return 2
+    return 1 if info.major == 1 else 2
 
 
 def _profile_guess(env: Mapping[str, str]) -> str:

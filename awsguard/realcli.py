@@ -135,14 +135,17 @@ def _mtime(path: str) -> int | None:
         return None
 
 
-def cli_info(path: str, environ: Mapping[str, str], *, cache_dir: str | None) -> CliInfo:
+def cli_info(
+    path: str, environ: Mapping[str, str], *, cache_dir: str | None, probe: bool = True
+) -> CliInfo:
     """Version, major and CRT support of the CLI at ``path``.
 
     ``AWSGUARD_CLI_MAJOR=1|2`` sets the major and means "do not run it": a cached probe still
     supplies the version, but a missing one is not made (anything else: ``RealCliError``).
     Otherwise a cache miss runs ``path --version`` once (and, for a v1 Python script, its
     interpreter once) and stores the answer in ``cache_dir/cli.json``; ``cache_dir=None``
-    disables caching.  A failed probe gives None fields.
+    disables caching.  A failed probe gives None fields; so does a miss with ``probe=False``
+    (the prompt never starts the CLI).
     """
     forced = major_override(environ)
     try:
@@ -156,7 +159,7 @@ def cli_info(path: str, environ: Mapping[str, str], *, cache_dir: str | None) ->
         note_path(os.path.join(cache_dir, CACHE_FILE))
     cache = _read_cache(cache_dir) if cache_dir else None
     entry = _cached_entry(cache, real, ident, environ)
-    if entry is None and forced is None:
+    if entry is None and forced is None and probe:
         entry = _probe(path, real, ident, environ)
         if cache_dir:
             _write_cache(cache_dir, cache, real, entry)

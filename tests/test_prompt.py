@@ -426,3 +426,27 @@ def test_import_probe_negative_control(home):
         "from awsguard.cli import main", "import subprocess; from awsguard.cli import main"
     )
     assert "subprocess" in _probe(home, probe)["loaded"]
+
+
+def test_the_prompt_follows_the_cli_major_the_shim_has_learnt(home, tmp_path):
+    """AWS_PROFILE and AWS_DEFAULT_PROFILE differ: CLI v2 uses the first, v1 the second.  The
+    prompt never runs the CLI, but once the shim has probed it (cached), it follows that major."""
+    from awsguard import realcli
+
+    (home / ".aws" / "config").write_text(
+        "[profile a]\nregion = eu-west-1\n[profile b]\nregion = us-east-1\n"
+    )
+    real = tmp_path / "bin" / "aws"
+    real.parent.mkdir()
+    real.write_text("#!/bin/sh\necho 'aws-cli/1.46.3 Python/3.11.7 Linux/6.1 botocore/1.43.62'\n")
+    real.chmod(0o755)
+    environ = env(
+        home, AWS_PROFILE="a", AWS_DEFAULT_PROFILE="b", PATH=f"{real.parent}:/usr/bin:/bin"
+    )
+    seg, _ = prompt.compute(environ, NOW)
+    assert seg.profile == "a"  # nothing learnt yet: v2 rules, and no CLI was started to learn
+    assert not (home / "cache" / "awsguard" / realcli.CACHE_FILE).exists()
+    info = realcli.cli_info(str(real), environ, cache_dir=str(home / "cache" / "awsguard"))
+    assert info.major == 1  # what the shim's first call does
+    seg, _ = prompt.compute(environ, NOW)
+    assert seg.profile == "b"
