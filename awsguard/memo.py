@@ -29,6 +29,8 @@ import os
 # The ABC itself, without importing the `collections` package (~2 ms): `os` has loaded it.
 from _collections_abc import Mapping
 
+from awsguard import __version__
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -36,7 +38,8 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-SCHEMA = 1
+# Another version of awsguard may decide differently: its memo starts empty.
+SCHEMA = (1, __version__)
 MAX_AGE = 300.0  # seconds: a bound on anything time-dependent we failed to see
 MAX_ENTRIES = 32
 FILE = "shim-decisions.marshal"

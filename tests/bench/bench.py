@@ -277,7 +277,7 @@ def bench_shim(home: Path, base_env: dict[str, str], repeat: int) -> bool:
         # Files written a minute ago, as a user's are: awsguard remembers nothing about a file
         # written in the last two seconds (memo.settled).
         stamp = time.time_ns() - 60 * 10**9
-        for path in (home / ".aws").rglob("*"):
+        for path in [stub, *(home / ".aws").rglob("*")]:
             if path.is_file():
                 os.utime(path, ns=(stamp, stamp))
         spawn([shim, *argv], env)  # the first call fills the caches
