@@ -106,24 +106,29 @@ def stat_key(path: str) -> StatKey:
 
 
 class _Recording:
-    __slots__ = ("paths", "times")
+    __slots__ = ("paths", "replaced", "times")
 
     def __init__(self) -> None:
         self.paths: dict[str, StatKey] = {}
         self.times: list[float] = []
+        self.replaced: set[str] = set()  # only ever written by rename: no racy rewrite
 
 
 _active: _Recording | None = None
 
 
-def note_path(path: str) -> None:
+def note_path(path: str, *, replaced: bool = False) -> None:
     """The decision is about to depend on ``path`` (its content, type or existence).
 
     Call it *before* looking at the file: a change between the two makes the next lookup miss.
+    ``replaced``: awsguard's own file, only ever written to a temporary name and renamed into
+    place, so every write gives it a new inode and the racy-rewrite rule need not wait for it.
     """
     rec = _active
     if rec is not None and path not in rec.paths:
         rec.paths[path] = stat_key(path)
+        if replaced:
+            rec.replaced.add(path)
 
 
 def note_time(ts: float) -> None:
@@ -232,7 +237,7 @@ def store(
     """Remember a quiet decision made from ``env``'s reads and ``rec``'s files and times."""
     if not cache_dir or env.whole:
         return  # a decision that read every variable is keyed on all of them: not worth it
-    if not all(settled(key, now) for key in rec.paths.values()):
+    if not all(settled(key, now) for path, key in rec.paths.items() if path not in rec.replaced):
         return  # a file that just changed: decide again next time
     until = now + MAX_AGE
     for ts in rec.times:

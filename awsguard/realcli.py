@@ -156,7 +156,7 @@ def cli_info(
     ident = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev]
     note_path(real)
     if cache_dir:
-        note_path(os.path.join(cache_dir, CACHE_FILE))
+        note_path(os.path.join(cache_dir, CACHE_FILE), replaced=True)  # see _write_cache
     cache = _read_cache(cache_dir) if cache_dir else None
     entry = _cached_entry(cache, real, ident, environ)
     if entry is None and forced is None and probe:
