@@ -938,7 +938,15 @@ def container(ctx: Context) -> Found | str:
     if token_file is not None:
         note_path(token_file)
         try:
-            with open(token_file, encoding="utf-8") as f:
+            fd = _open_regular(token_file)
+            if fd is None:
+                # A FIFO or a device: the CLI's open() would wait on it; awsguard does not.
+                raise Failure(
+                    "NotARegularFile",
+                    f"{token_file} is not a regular file: the CLI would block reading it",
+                    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                )
+            with open(fd, encoding="utf-8") as f:
                 token = f.read()
         except OSError as exc:
             raise Failure(

@@ -1160,6 +1160,9 @@ def test_a_fifo_in_place_of_a_file_never_hangs_the_shim(sb: Sandbox, which: str)
         extra["AWSGUARD_CONFIG"] = str(fifo)
     else:
         extra[which] = str(fifo)
+        if which == "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE":
+            # Only read when a container URI selects the provider (loopback, never contacted).
+            extra["AWS_CONTAINER_CREDENTIALS_FULL_URI"] = "http://127.0.0.1:9/creds"
     # The shim takes well under a second; 8 s is a hang guard, not a measurement.
     result = sb.run([*CALL, "--profile", "test_user"], extra, timeout=8)
     assert result.ran, result.describe()
