@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml
 test: install ## run every test
 	$(PY) -m pytest
 
-demo: install ## reproduce the field report in a sandbox HOME and show awsguard catching it
+demo: install ## the field report through the shim: real aws, local STS, the block, the fix
 	$(PY) tests/demo/demo.py
 
 lint: install ## ruff, mypy --strict on the package
