@@ -838,23 +838,21 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
     path = paths.expanduser(ctx.environ["AWS_CREDENTIAL_FILE"], ctx.environ)
     note_path(path)
     try:
-        fd = _open_regular(path)
-        if fd is not None:
-            with open(fd, "rb") as f:
-                raw = f.read()
+        got = paths.read_regular(path)
     except OSError:
         raise Failure(
             "ConfigNotFound",
             f"The specified config file ({path}) could not be found.",
             "AWS_CREDENTIAL_FILE",
         ) from None
-    if fd is None:
+    if got is None:
         # A FIFO or a device: the CLI's open() would wait on it; awsguard does not.
         raise Failure(
             "NotARegularFile",
             f"{path} is not a regular file: the CLI would block reading it",
             "AWS_CREDENTIAL_FILE",
         )
+    raw = got[0]
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -938,16 +936,16 @@ def container(ctx: Context) -> Found | str:
     if token_file is not None:
         note_path(token_file)
         try:
-            fd = _open_regular(token_file)
-            if fd is None:
+            got = paths.read_regular(token_file)
+            if got is None:
                 # A FIFO or a device: the CLI's open() would wait on it; awsguard does not.
                 raise Failure(
                     "NotARegularFile",
                     f"{token_file} is not a regular file: the CLI would block reading it",
                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
                 )
-            with open(fd, encoding="utf-8") as f:
-                token = f.read()
+            # Text mode, as the CLI reads it: universal newlines (only CR/LF presence matters).
+            token = got[0].decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
         except OSError as exc:
             raise Failure(
                 type(exc).__name__,
@@ -1030,26 +1028,11 @@ def _load_json_strict(path: str) -> object:
 
     note_path(path)
     try:
-        fd = _open_regular(path)
+        got = paths.read_regular(path)
     except OSError:
         raise ValueError("unreadable") from None
-    if fd is None:
+    if got is None:
         raise ValueError("not a regular file")  # JSONFileCache's isfile() says "no entry"
-    try:
-        with open(fd, encoding="utf-8") as f:
-            return json.load(f)
-    except OSError:
-        raise ValueError("unreadable") from None
-
-
-def _open_regular(path: str) -> int | None:
-    """A read descriptor for ``path`` if it is a regular file, else None; OSError if it cannot
-    be opened.  Non-blocking: a FIFO put where a file is expected must not hang awsguard."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    kind = os.fstat(fd).st_mode & 0o170000
-    if kind != 0o100000:
-        os.close(fd)
-        if kind == 0o040000:  # what open() itself raises for a directory
-            raise IsADirectoryError(21, "Is a directory", path)
-        return None
-    return fd
+    # json.load of a text-mode file: UTF-8 (a decode error is a ValueError too), universal
+    # newlines, which JSON treats alike (whitespace outside strings, invalid inside them).
+    return json.loads(got[0].decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))

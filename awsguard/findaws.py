@@ -72,22 +72,14 @@ def _is_executable_file(path: str) -> os.stat_result | None:
 
 
 def _read_head(path: str, size: int = _MARKER_WINDOW) -> bytes | None:
-    """The first ``size`` bytes of a regular file; None if it cannot be read.
+    """The first ``size`` bytes of a regular file; None if it cannot be read (never blocks)."""
+    from awsguard.paths import read_regular
 
-    O_NONBLOCK: a FIFO put where a file is expected must not hang the shim.
-    """
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        got = read_regular(path, size)
     except (OSError, ValueError):
         return None
-    try:
-        if not _is_reg(os.fstat(fd).st_mode):
-            return None
-        return os.read(fd, size)
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
+    return None if got is None else got[0]
 
 
 def _why_unusable(path: str, self_ids: set[tuple[int, int]]) -> str | None:

@@ -622,28 +622,18 @@ def _read(path: str) -> tuple[bytes, bool, os.stat_result | None] | None:
         return None
     if not _is_reg(st.st_mode):
         return None
-    flags = os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0)
+    from awsguard.paths import read_regular
+
     try:
-        fd = os.open(path, flags)
+        got = read_regular(path)
     except OSError:
+        # configparser.read skips a file it cannot open, and catches OSError raised while
+        # reading too. What it had parsed so far would stay in the parser; we cannot know how
+        # far it got, so report it as unreadable.
         return b"", True, None
-    try:
-        st = os.fstat(fd)
-        if not _is_reg(st.st_mode):
-            return None
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    except OSError:
-        # configparser.read catches OSError raised while reading too. What it had parsed so far
-        # would stay in the parser; we cannot know how far it got, so report it as unreadable.
-        return b"", True, None
-    finally:
-        os.close(fd)
-    return b"".join(chunks), False, st
+    if got is None:
+        return None  # swapped for a FIFO or device after the stat
+    return got[0], False, got[1]
 
 
 def _is_reg(mode: int) -> bool:

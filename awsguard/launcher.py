@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import sys
 
-from awsguard import __version__, errors, settings
+from awsguard import __version__, errors, paths, settings
 from awsguard.findaws import SHIM_MARKER
 
 TYPE_CHECKING = False
@@ -96,23 +96,18 @@ def status(environ: Mapping[str, str], python: str | None = None) -> str:
     target = launcher_path(environ)
     want = render(python or sys.executable, import_dirs(), target)
     try:
-        # Only a regular file is opened (a FIFO there would hang us), and without blocking
-        # in case one is swapped in after the lstat.
+        # Only a regular file is opened (a FIFO there would hang us: its open is not even
+        # attempted), and a symlink is never followed.
         if (os.lstat(target).st_mode & 0o170000) != 0o100000:
             return "foreign"
-        fd = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOFOLLOW)
+        got = paths.read_regular(target, len(want) + 1, nofollow=True)
     except FileNotFoundError:
         return "missing"
     except OSError:
         return "foreign"
-    try:
-        if (os.fstat(fd).st_mode & 0o170000) != 0o100000:
-            return "foreign"
-        have = os.read(fd, len(want) + 1)
-    except OSError:
+    if got is None:
         return "foreign"
-    finally:
-        os.close(fd)
+    have = got[0]
     if have == want and os.access(target, os.X_OK):
         return "current"
     return "stale" if SHIM_MARKER in have[:4096] else "foreign"

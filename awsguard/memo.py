@@ -264,30 +264,19 @@ def read_marshal(path: str) -> object:
     not writable by others are trusted: marshal data must come from us."""
     import marshal
 
+    from awsguard.paths import read_regular
+
+    limit = 64 << 20
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    except (OSError, ValueError):
-        return None
-    try:
-        st = os.fstat(fd)
-        if (
-            (st.st_mode & 0o170000) != 0o100000
-            or st.st_uid != os.getuid()
-            or st.st_mode & 0o022
-            or st.st_size > 64 << 20
-        ):
+        got = read_regular(path, limit + 1)
+        if got is None:
             return None
-        chunks = []
-        while True:
-            chunk = os.read(fd, 1 << 20)
-            if not chunk:
-                break
-            chunks.append(chunk)
-        return marshal.loads(b"".join(chunks))
+        data, st = got
+        if st.st_uid != os.getuid() or st.st_mode & 0o022 or len(data) > limit:
+            return None
+        return marshal.loads(data)
     except (OSError, ValueError, EOFError, TypeError):
         return None
-    finally:
-        os.close(fd)
 
 
 def write_marshal(path: str, value: object) -> None:

@@ -10,6 +10,8 @@ database when ``HOME`` is unset).
 
 from __future__ import annotations
 
+import os
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -165,3 +167,40 @@ def data_dir(environ: Mapping[str, str]) -> str:
 
 def shim_bin_dir(environ: Mapping[str, str]) -> str:
     return data_dir(environ) + "/bin"
+
+
+# -- reading a file that may be anything --------------------------------------------------------
+
+
+def read_regular(
+    path: str, limit: int | None = None, *, nofollow: bool = False
+) -> tuple[bytes, os.stat_result] | None:
+    """The bytes of ``path`` (at most ``limit``) and the fstat of what was read, when it is a
+    regular file; None when it is a FIFO, a device or a socket.
+
+    Opened non-blocking and checked with fstat after opening: a FIFO where a file is expected
+    (or swapped in after a stat) must never hang awsguard.  Raises OSError when it cannot be
+    opened or read, ``IsADirectoryError`` for a directory (what ``open()`` raises),
+    ``OSError(ELOOP)`` for a symlink with ``nofollow``.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if nofollow else 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        kind = st.st_mode & 0o170000
+        if kind != 0o100000:
+            if kind == 0o040000:
+                raise IsADirectoryError(21, "Is a directory", path)
+            return None
+        chunks = []
+        left = limit
+        while left is None or left > 0:
+            chunk = os.read(fd, 1 << 20 if left is None else min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if left is not None:
+                left -= len(chunk)
+        return b"".join(chunks), st
+    finally:
+        os.close(fd)

@@ -13,8 +13,9 @@ or imports ``subprocess``/``json`` is on the miss path.
 from __future__ import annotations
 
 import os
-import stat
 import time
+
+from awsguard import paths
 
 # The finding half lives in findaws (the shim's steady state imports only that); re-exported.
 from awsguard.findaws import DEPTH_VAR, MAX_DEPTH, _is_executable_file, _read_head, _show
@@ -204,20 +205,12 @@ def _info(
 
 def _read_cache(cache_dir: str) -> dict[str, object] | None:
     try:
-        fd = os.open(
-            os.path.join(cache_dir, CACHE_FILE), os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
-        )
+        got = paths.read_regular(os.path.join(cache_dir, CACHE_FILE), _CACHE_MAX_BYTES + 1)
     except (OSError, ValueError):
         return None
-    try:
-        st = os.fstat(fd)
-        if not stat.S_ISREG(st.st_mode) or st.st_size > _CACHE_MAX_BYTES:
-            return None
-        data = os.read(fd, _CACHE_MAX_BYTES + 1)
-    except OSError:
+    if got is None or len(got[0]) > _CACHE_MAX_BYTES:
         return None
-    finally:
-        os.close(fd)
+    data = got[0]
     try:
         cache = _json_loads(data.decode("utf-8"))
     except (ValueError, RecursionError):

@@ -219,12 +219,10 @@ def _parse_policy(path: str) -> _Parsed:
     import tomllib
 
     try:
-        # Non-blocking: a FIFO swapped in after the stat must not hang every aws call.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        with open(fd, "rb") as fh:
-            if (os.fstat(fd).st_mode & 0o170000) != 0o100000:
-                raise SettingsError(f"the policy file {_where(path)} is not a regular file")
-            data = tomllib.load(fh)
+        got = paths.read_regular(path)  # a FIFO swapped in after the stat must not hang aws
+        if got is None:
+            raise SettingsError(f"the policy file {_where(path)} is not a regular file")
+        data = tomllib.loads(got[0].decode("utf-8"))
     except OSError as exc:
         raise SettingsError(
             f"cannot read the policy file {_where(path)} ({exc.strerror or type(exc).__name__})"
