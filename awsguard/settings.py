@@ -38,6 +38,11 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
         ("", "warn", "strict"),
         "warn: never block, only warn; strict: warnings and internal errors block",
     ),
+    "AWSGUARD_TIMEOUT": (
+        "2",
+        None,
+        "seconds the shim may take to decide; past that aws runs unchecked (strict mode: blocks)",
+    ),
     "AWSGUARD_CONFIG": (
         "",
         None,

@@ -43,6 +43,14 @@ _SSO_BOOTSTRAP = frozenset({"login", "logout"})
 _mode_in_force: str | None = None
 
 
+DEFAULT_TIMEOUT = 2.0  # seconds a decision may take (AWSGUARD_TIMEOUT); then aws runs unchecked
+
+
+class _TimedOut(BaseException):
+    """The decision took longer than its budget.  A BaseException, so that no ``except
+    Exception`` on the way (a prediction of an error class, a fail-safe) can swallow it."""
+
+
 class _Block(Exception):
     """Stop: print ``text`` and exit ``code``."""
 
@@ -72,6 +80,14 @@ def main(self_path: str | None = None) -> NoReturn:
     except KeyboardInterrupt:
         _say("")
         os._exit(errors.INTERRUPTED)
+    except _TimedOut:  # a huge or slow file: never make aws wait for the guard
+        strict = environ.get("AWSGUARD_MODE") == "strict" or _mode_in_force == "strict"
+        why = f"awsguard: could not decide within {_timeout(environ):g} s (AWSGUARD_TIMEOUT)"
+        if strict:
+            text = f"{why}; blocked because of strict mode (AWSGUARD=off aws … runs it unchecked)"
+            code = errors.BLOCKED
+        else:
+            text = f"{why}; running aws unchecked"
     except Exception as exc:  # fail open: a bug in awsguard must not break aws
         from awsguard.settings import debug
 
@@ -114,9 +130,11 @@ def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str,
         return "", None
     renv = memo.RecordingEnv(environ)
     memo.start()
+    _arm(_timeout(environ))
     try:
         text, code, quiet = _decide(argv, parsed, renv, real, cache_dir)
     finally:
+        _arm(0)
         rec = memo.stop()
     if quiet and rec is not None:
         memo.store(key, renv, rec, cache_dir, now)
@@ -161,7 +179,10 @@ def _decide(
     ):
         return "", None, True
     try:
+        # The version probe (on its first call only) has a timeout of its own.
+        left = _arm(0)
         info = realcli.cli_info(real, environ, cache_dir=cache_dir)
+        _arm(left)
         major = realcli.major_override(environ) or info.major
     except realcli.RealCliError as exc:  # a bad AWSGUARD_CLI_MAJOR: a bad setting like any other
         text, code = _bad_setting(errors.AwsGuardError(str(exc)), environ)
@@ -193,6 +214,7 @@ def _decide(
         return _message(res, shown, "block", argv, environ, config, style), errors.BLOCKED, False
     text = _message(res, shown, "warn", argv, environ, config, style) if shown else ""
     if policy.needs_confirmation(res, config):
+        _arm(0)  # a person is answering: no deadline
         _confirm(res, text, argv, environ, style)
         return "", None, False  # the warning, if any, was shown with the question
     return text, None, not text
@@ -239,6 +261,32 @@ def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
     return found
 
 
+def _timeout(environ: Mapping[str, str]) -> float:
+    """``AWSGUARD_TIMEOUT`` in seconds (a positive number), else the default."""
+    try:
+        value = float(environ.get("AWSGUARD_TIMEOUT", ""))
+    except ValueError:
+        return DEFAULT_TIMEOUT
+    return value if 0 < value < 3600 else DEFAULT_TIMEOUT
+
+
+def _arm(seconds: float) -> float:
+    """Raise _TimedOut after ``seconds`` (0: never); returns what was left of the previous
+    deadline.  Uses SIGALRM through ``_signal`` (``signal`` imports enum)."""
+    import _signal  # type: ignore[import-not-found]
+
+    if seconds > 0:
+
+        def expired(signum: int, frame: object) -> None:
+            raise _TimedOut
+
+        _signal.signal(_signal.SIGALRM, expired)
+    left, _ = _signal.setitimer(_signal.ITIMER_REAL, seconds)
+    if seconds <= 0:
+        _signal.signal(_signal.SIGALRM, _signal.SIG_DFL)  # nothing pending is carried into aws
+    return float(left)
+
+
 def _depth(environ: Mapping[str, str]) -> int:
     """Hops through the shim so far in this chain (a nonsense value counts as none)."""
     text = environ.get(DEPTH_VAR, "0")
@@ -246,7 +294,7 @@ def _depth(environ: Mapping[str, str]) -> int:
 
 
 def _exec(real: str, argv: list[str], environ: Mapping[str, str]) -> NoReturn:
-    import _signal  # type: ignore[import-not-found]  # `signal` imports enum: ~3 ms
+    import _signal  # `signal` imports enum: ~3 ms
 
     # Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across exec:
     # `aws … | head` would then see EPIPE errors instead of dying quietly.

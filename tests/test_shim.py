@@ -1217,3 +1217,29 @@ def test_a_block_never_repeats_the_command_arguments(sb: Sandbox) -> None:
     assert_blocked(result)
     assert "secretsmanager create-secret" in result.err
     assert secret not in result.err and secret.encode() not in result.stdout
+
+
+def test_a_decision_that_takes_too_long_fails_open(sb: Sandbox) -> None:
+    """Catalogue 25: a guard that cannot finish in time lets aws run (one line), or blocks in
+    strict mode.  A 1 ms budget is far below what any full decision takes."""
+    field_report(sb)  # would be blocked, given the time to decide
+    result = sb.run([*CALL, "--profile", "test_user"], {"AWSGUARD_TIMEOUT": "0.001"})
+    assert_ran(result)
+    assert len(result.err_lines) == 1 and "AWSGUARD_TIMEOUT" in result.err, result.err
+    strict = sb.run(
+        [*CALL, "--profile", "test_user"], {"AWSGUARD_TIMEOUT": "0.001", "AWSGUARD_MODE": "strict"}
+    )
+    assert_blocked(strict)
+    assert "AWSGUARD_TIMEOUT" in strict.err
+    # Control: with the default budget the same call is decided, and blocked for its reasons.
+    normal = sb.run([*CALL, "--profile", "test_user"])
+    assert_blocked(normal)
+    assert "AWSGUARD_TIMEOUT" not in normal.err and "login-shadowed" in normal.err
+    # Nothing of the deadline leaks into aws (an interval timer survives exec, and SIGALRM
+    # would kill it): an allowed call whose aws runs well past the budget ends normally.
+    field_report(sb, keys=False)
+    slow = sb.run(
+        [*CALL, "--profile", "test_user"], {"AWSGUARD_TIMEOUT": "0.05", "STUB_FLOOD": "200000"}
+    )
+    assert slow.returncode == 3 and slow.record is not None, slow.describe()  # flood survived
+    assert slow.stderr == b""
