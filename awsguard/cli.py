@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _silence_stdout()
         return errors.OK
     except Exception as exc:  # the one place a bug is turned into a clean message
-        from awsguard.settings import debug
+        from awsguard.judge.settings import debug
 
         if debug(os.environ):
             raise

@@ -20,18 +20,18 @@ import os
 import sys
 
 from awsguard import errors
-from awsguard.findaws import DEPTH_VAR, MAX_DEPTH
+from awsguard.host.findaws import DEPTH_VAR, MAX_DEPTH
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import NoReturn
 
-    from awsguard.argv import CliArgs
-    from awsguard.policy import Finding
-    from awsguard.render import Style
-    from awsguard.resolver import Resolution
-    from awsguard.settings import Settings
+    from awsguard.judge.policy import Finding
+    from awsguard.judge.settings import Settings
+    from awsguard.predict.argv import CliArgs
+    from awsguard.predict.resolver import Resolution
+    from awsguard.present.report import Style
 
 # Commands that never use credentials, or that exist to fix them: always passed through.
 _BOOTSTRAP = frozenset({"login", "logout", "configure", "help"})
@@ -89,7 +89,7 @@ def main(self_path: str | None = None) -> NoReturn:
         else:
             text = f"{why}; running aws unchecked"
     except Exception as exc:  # fail open: a bug in awsguard must not break aws
-        from awsguard.settings import debug
+        from awsguard.judge.settings import debug
 
         if debug(environ):
             import traceback
@@ -119,8 +119,9 @@ def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str,
         return "", None
     import time
 
-    from awsguard import argv as argv_mod
-    from awsguard import memo, paths
+    from awsguard.host import memo
+    from awsguard.predict import argv as argv_mod
+    from awsguard.predict import paths
 
     parsed = (argv_mod.parse(argv, 1), argv_mod.parse(argv, 2))
     key = decision_key(argv, real, parsed)
@@ -146,11 +147,11 @@ def decision_key(
 ) -> tuple[object, ...]:
     """The decision's inputs known before deciding: the command line as either major version
     parses it (``parsed``, computed when not given), and the real aws.  The rest is recorded
-    while deciding (awsguard.memo)."""
-    from awsguard import memo
+    while deciding (awsguard.host.memo)."""
+    from awsguard.host import memo
 
     if parsed is None:
-        from awsguard import argv as argv_mod
+        from awsguard.predict import argv as argv_mod
 
         parsed = (argv_mod.parse(argv, 1), argv_mod.parse(argv, 2))
     return (
@@ -170,7 +171,8 @@ def _decide(
     cache_dir: str | None,
 ) -> tuple[str, int | None, bool]:
     """The full decision: (stderr text, exit code or None, whether it may be remembered)."""
-    from awsguard import realcli, settings
+    from awsguard.host import realcli
+    from awsguard.judge import settings
 
     # Commands that are never judged need no version probe: `aws --version` is what the probe
     # itself runs, so a wrapper that leads back here must not start another probe.
@@ -201,8 +203,8 @@ def _decide(
     _mode_in_force = config.mode
     if config.off:
         return "", None, True
-    from awsguard import policy
-    from awsguard.resolver import resolve
+    from awsguard.judge import policy
+    from awsguard.predict.resolver import resolve
 
     res = resolve(argv, environ, major=major, crt=info.crt, cache_dir=cache_dir)
     if res.error is not None and res.error.code in _LEFT_TO_THE_CLI:
@@ -235,7 +237,8 @@ def _never_judged(args: CliArgs, argv: list[str]) -> bool:
 
 
 def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
-    from awsguard import findaws, paths
+    from awsguard.host import findaws
+    from awsguard.predict import paths
 
     depth = _depth(environ)
     if depth >= MAX_DEPTH:
@@ -325,7 +328,7 @@ def _say(text: str) -> None:
 
 
 def _style(environ: Mapping[str, str]) -> Style:
-    from awsguard.render import Style
+    from awsguard.present.report import Style
 
     try:
         tty = os.isatty(2)
@@ -343,9 +346,10 @@ def _message(
     config: Settings,
     style: Style,
 ) -> str:
-    from awsguard import render, settings
+    from awsguard.judge import settings
+    from awsguard.present import report
 
-    return render.shim_message(
+    return report.shim_message(
         res,
         findings,
         verdict,
@@ -371,8 +375,8 @@ def _login_preflight(
     argv: list[str], environ: Mapping[str, str], major: int | None, crt: bool | None
 ) -> str:
     """``aws login``: warn when the profile's other credentials will shadow the new session."""
-    from awsguard import render
-    from awsguard.resolver import resolve
+    from awsguard.predict.resolver import resolve
+    from awsguard.present import report
 
     try:
         res = resolve(argv, environ, major=major, crt=crt)
@@ -380,16 +384,16 @@ def _login_preflight(
         return ""
     if res.error is not None:
         return ""
-    return render.login_preflight(res, environ, _style(environ))
+    return report.login_preflight(res, environ, _style(environ))
 
 
 def _confirm(
     res: Resolution, warning: str, argv: list[str], environ: Mapping[str, str], style: Style
 ) -> None:
     """``confirm = true``: ask on the terminal; without one, block."""
-    from awsguard import render
+    from awsguard.present import report
 
-    question, answers = render.confirm_question(res, argv, style)
+    question, answers = report.confirm_question(res, argv, style)
     interactive = False
     try:
         interactive = os.isatty(0) and os.isatty(2)
@@ -398,7 +402,7 @@ def _confirm(
     if not interactive:
         raise _Block(
             (warning + "\n" if warning else "")
-            + render.confirm_refused(res, argv, "there is no terminal to ask on")
+            + report.confirm_refused(res, argv, "there is no terminal to ask on")
         )
     _say((warning + "\n" if warning else "") + question)
     try:
@@ -408,7 +412,7 @@ def _confirm(
     except (OSError, EOFError):
         answer = None
     if answer is None or answer.strip() not in answers:
-        raise _Block(render.confirm_refused(res, argv, "not confirmed"))
+        raise _Block(report.confirm_refused(res, argv, "not confirmed"))
 
 
 def _read_line() -> str | None:

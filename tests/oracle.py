@@ -14,7 +14,7 @@ awsguard predicts offline which provider the AWS CLI will use and which error it
   ``.method`` is read without a refresh. No credentials on a signed call: ``NoCredentialsError``;
   on an unsigned one (``--no-sign-request``): no error. Outcomes carry the error *class name*
   (``ParserError`` for dateutil's, not ``ValueError``) and the session's effective profile.
-- ``run_awsguard`` asks ``awsguard.resolver.resolve`` the same question, with ``os.environ``
+- ``run_awsguard`` asks ``awsguard.predict.resolver.resolve`` the same question, with ``os.environ``
   deliberately poisoned so that a resolver that reads the process environment is caught.
 - ``network_guard`` refuses every connection outside the loopback network; container and IMDS
   scenarios are answered by ``LoopbackServer``. Deferred providers (assume-role, web identity,
@@ -655,7 +655,7 @@ def run_awsguard(
     """awsguard's prediction for the same scenario. ``os.environ`` is poisoned (different HOME,
     keys, profile) unless ``poison=False``: the resolver must use only the environ it is given.
     Returns the outcome and the raw resolution (None if awsguard crashed)."""
-    from awsguard.resolver import resolve
+    from awsguard.predict.resolver import resolve
 
     STATS["awsguard runs"] += 1
     with network_guard(), exact_environ(poisoned_environ() if poison else m.env):

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from awsguard import argv
+from awsguard.predict import argv
 
 
 @pytest.fixture(scope="module")

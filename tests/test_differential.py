@@ -2,7 +2,7 @@
 
 Each drawn scenario (tests/strategies.py) is written into a private HOME and resolved twice:
 by botocore in-process, exactly as a signed `aws` service command would (tests/oracle.py), and
-by ``awsguard.resolver.resolve``. The effective profile, the winning provider
+by ``awsguard.predict.resolver.resolve``. The effective profile, the winning provider
 (``credentials.method``) and the error class must be identical, for CLI v1 (botocore's own
 profile-variable order) and CLI v2 (AWS_PROFILE first), with awscrt present.
 

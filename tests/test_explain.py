@@ -16,10 +16,11 @@ import pytest
 import strategies
 from hypothesis import HealthCheck, given, settings
 
-from awsguard import policy, render
 from awsguard.app import AwsGuard
 from awsguard.commands import explain
-from awsguard.resolver import resolve
+from awsguard.judge import policy
+from awsguard.predict.resolver import resolve
+from awsguard.present import report
 
 AWSGUARD = [sys.executable, "-m", "awsguard"]
 METHODS = {
@@ -164,10 +165,10 @@ def test_malformed_file_is_reported_without_its_content(tmp_path):
 
 
 def test_clean_makes_terminal_controls_visible():
-    assert render.clean("a\x1b]0;pwned\x07b") == "a^[]0;pwned^Gb"
-    assert render.clean("prod\u202e") == "prod<U+202E>"
-    assert render.clean("admin@prod 50%off") == "admin@prod 50%off"  # legitimate names unchanged
-    assert render.clean("x" * 500, limit=10) == "x" * 9 + "…"
+    assert report.clean("a\x1b]0;pwned\x07b") == "a^[]0;pwned^Gb"
+    assert report.clean("prod\u202e") == "prod<U+202E>"
+    assert report.clean("admin@prod 50%off") == "admin@prod 50%off"  # legitimate names unchanged
+    assert report.clean("x" * 500, limit=10) == "x" * 9 + "…"
 
 
 # -- properties over generated scenarios ---------------------------------------------------------
@@ -197,8 +198,8 @@ def test_no_secret_and_no_crash_in_any_rendering(scn):
     with oracle.materialize(scn) as m:
         res = resolve(m.argv, m.env, major=2, crt=True)
         findings, verdict = policy.judge(res, m.env)
-        doc = json.dumps(render.to_json(res, findings, verdict, None))
-        text = render.to_text(res, findings, verdict, None, m.env, m.argv, render.Style(True))
+        doc = json.dumps(report.to_json(res, findings, verdict, None))
+        text = report.to_text(res, findings, verdict, None, m.env, m.argv, report.Style(True))
     assert set(json.loads(doc)) >= {"source", "error", "chain", "verdict"}
     assert json.loads(doc)["verdict"] in ("allow", "warn", "block")
     for secret in _secrets(scn):

@@ -21,7 +21,8 @@ import oracle
 import pytest
 from oracle import scenario
 
-from awsguard import policy, render
+from awsguard.judge import policy
+from awsguard.present import report
 
 pytestmark = [pytest.mark.oracle, pytest.mark.usefixtures("no_external_network")]
 
@@ -172,7 +173,7 @@ def test_awsguard_predicts_the_keys_and_shows_login_shadowed(how: str, major: in
     assert steps.get("login") == "shadowed", steps
     # The explain report (DESIGN.md §5.1): both identities, the shadowed login, the verdict.
     findings, verdict = policy.judge(res, {})
-    doc = render.to_json(res, findings, verdict, None)
+    doc = report.to_json(res, findings, verdict, None)
     assert (doc["source"], doc["error"]) == ("shared-credentials-file", None)
     assert doc["identity"]["account"] == ACCOUNT_A
     assert doc["identity"]["account_from"] == "key-id"
@@ -198,7 +199,7 @@ def test_awsguard_after_the_fix_predicts_login(major: int) -> None:
     assert steps.get("login") == "matched", steps
     assert steps.get("shared-credentials-file") != "matched", steps
     findings, verdict = policy.judge(res, {})
-    doc = render.to_json(res, findings, verdict, None)
+    doc = report.to_json(res, findings, verdict, None)
     assert doc["identity"]["account"] == ACCOUNT_B and doc["shadowed"] == []
     assert not {"login-shadowed", "account-mismatch"} & {f["rule"] for f in doc["findings"]}
     assert doc["verdict"] == "allow"

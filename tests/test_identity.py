@@ -1,4 +1,4 @@
-"""awsguard.identity: key-id decoding, masking, ARNs, timestamps, cache-name hashes."""
+"""awsguard.predict.identity: key-id decoding, masking, ARNs, timestamps, cache-name hashes."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from dateutil.parser import isoparse
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from awsguard import identity
-from awsguard.identity import (
+from awsguard.predict import identity
+from awsguard.predict.identity import (
     account_from_key_id,
     format_remaining,
     format_utc,
@@ -481,7 +481,7 @@ def test_import_and_use_stay_light() -> None:
     code = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "before = set(sys.modules)\n"
-        "from awsguard import identity as i\n"
+        "from awsguard.predict import identity as i\n"
         "assert i.account_from_key_id('ASIAY34FZKBOKMUTVV7A') == '609629065308'\n"
         "i.parse_timestamp('2025-11-24T10:00:00Z'); i.format_utc(0.0); i.format_remaining(61)\n"
         "i.mask_key_id('AKIAIOSFODNN7EXAMPLE'); i.principal_from_arn('arn:aws:iam::123456789012:user/a')\n"
@@ -491,5 +491,5 @@ def test_import_and_use_stay_light() -> None:
     out = subprocess.run(
         [sys.executable, "-I", "-S", "-c", code, REPO], capture_output=True, text=True, check=True
     ).stdout.split()
-    assert "awsguard.identity" in out  # the probe really imported the module
+    assert "awsguard.predict.identity" in out  # the probe really imported the module
     assert not [m for m in HEAVY if m in out], out

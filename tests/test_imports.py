@@ -15,8 +15,9 @@ PROBE = r"""
 import json, os, sys
 sys.path.insert(0, sys.argv[1])
 before = set(sys.modules)
-from awsguard import policy, render
-from awsguard.resolver import resolve
+from awsguard.judge import policy
+from awsguard.present import report
+from awsguard.predict.resolver import resolve
 env = {"HOME": sys.argv[2], "AWS_EC2_METADATA_DISABLED": "true", "PATH": "/usr/bin:/bin"}
 res = resolve(["sts", "get-caller-identity", "--profile", "test_user"], env, major=2, crt=True)
 findings, verdict = policy.judge(res, env)
@@ -58,15 +59,15 @@ def test_resolver_imports_no_third_party_module(tmp_path):
     bad = [m for m in loaded if m.split(".")[0] in FORBIDDEN]
     assert bad == [], f"the hot path imported {bad}"
     # ... and the check itself sees imports: awsguard's own modules are in the list.
-    assert "awsguard.chain" in loaded
+    assert "awsguard.predict.providers" in loaded
 
 
 def test_probe_detects_a_forbidden_import(tmp_path):
     """Negative control: the same probe does see botocore when something imports it."""
     probe = PROBE.replace(
-        "from awsguard import policy, render",
-        "import botocore; from awsguard import policy, render",
+        "from awsguard.judge import policy\n", "import botocore\nfrom awsguard.judge import policy\n"
     )
+    assert probe != PROBE
     out = subprocess.run(
         [sys.executable, "-I", "-c", probe, str(ROOT), str(_field_report_home(tmp_path))],
         capture_output=True,
@@ -102,7 +103,7 @@ def _settle(*files: Path) -> None:
 
 
 def _shim_probe(home: Path, *argv: str) -> dict[str, object]:
-    from awsguard import launcher
+    from awsguard.host import launcher
 
     stub = home / "stub-aws"
     if not stub.exists():  # written once: the real aws's identity is part of the memo's key
@@ -143,7 +144,7 @@ def test_the_shim_imports_no_third_party_module_when_it_blocks(tmp_path):
         assert result["decision"][1] == 77
         bad = [m for m in result["loaded"] if m.split(".")[0] in FORBIDDEN]
         assert bad == [], f"the shim imported {bad}"
-        assert "awsguard.chain" in result["loaded"]
+        assert "awsguard.predict.providers" in result["loaded"]
 
 
 def test_the_shims_steady_state_skips_the_resolver(tmp_path):
@@ -154,8 +155,13 @@ def test_the_shims_steady_state_skips_the_resolver(tmp_path):
     first = _shim_probe(home, *argv)
     second = _shim_probe(home, *argv)  # a new process, as the next `aws` call would be
     assert first["decision"] == ["", None] and second["decision"] == ["", None]
-    assert "awsguard.chain" in first["loaded"]  # the first call decided in full ...
-    heavy = {"awsguard.chain", "awsguard.resolver", "awsguard.policy", "awsguard.inifile"}
+    assert "awsguard.predict.providers" in first["loaded"]  # the first call decided in full ...
+    heavy = {
+        "awsguard.predict.providers",
+        "awsguard.predict.resolver",
+        "awsguard.judge.policy",
+        "awsguard.predict.inifile",
+    }
     assert heavy.isdisjoint(second["loaded"])  # ... the second was answered from the memo
     for result in (first, second):
         bad = [m for m in result["loaded"] if m.split(".")[0] in FORBIDDEN]

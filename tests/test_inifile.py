@@ -1,4 +1,4 @@
-"""Tests for awsguard.inifile, with botocore's raw_config_parse as the oracle."""
+"""Tests for awsguard.predict.inifile, with botocore's raw_config_parse as the oracle."""
 
 from __future__ import annotations
 
@@ -20,8 +20,8 @@ from botocore.exceptions import ConfigParseError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from awsguard import inifile
-from awsguard.inifile import Entry, IniFile, ParseError, load, parse_text
+from awsguard.predict import inifile
+from awsguard.predict.inifile import Entry, IniFile, ParseError, load, parse_text
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 
@@ -817,7 +817,7 @@ def test_unreadable_file_as_an_unprivileged_child() -> None:
             f"""
             import os
             from botocore.configloader import raw_config_parse
-            from awsguard import inifile
+            from awsguard.predict import inifile
             os.setgid(65534)
             os.setuid(65534)
             try:
@@ -844,7 +844,7 @@ def test_open_failure_is_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     def denied(*args: object, **kwargs: object) -> int:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("awsguard.inifile.os.open", denied)
+    monkeypatch.setattr("awsguard.predict.inifile.os.open", denied)
     ini = load(path)
     assert ini is not None and ini.unreadable
     assert ini.section_names() == [] and ini.section("a") is None
@@ -888,7 +888,7 @@ def test_module_imports_nothing_heavy() -> None:
     code = textwrap.dedent(
         """
         import sys
-        from awsguard import inifile
+        from awsguard.predict import inifile
         ini = inifile.parse_text("[a]\\nk = 1\\n  more\\n[DEFAULT]\\nj = 2\\n", validate=True)
         ini.section("a"); ini.section_names(); ini.header_line("a")
         ini = inifile.parse_text("[a]\\nk = 1\\n", validate=False)
@@ -951,7 +951,7 @@ def test_file_swapped_for_a_fifo_after_the_stat(
     regular = os.stat(write(tmp_path, "[a]\n"))
     real_stat = os.stat
     monkeypatch.setattr(
-        "awsguard.inifile.os.stat", lambda p: regular if p == str(fifo) else real_stat(p)
+        "awsguard.predict.inifile.os.stat", lambda p: regular if p == str(fifo) else real_stat(p)
     )
     assert load(str(fifo)) is None  # opened non-blocking, rejected by fstat, never read
 
@@ -962,7 +962,7 @@ def test_read_error_is_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     def eio(fd: int, n: int) -> bytes:
         raise OSError(5, "Input/output error")
 
-    monkeypatch.setattr("awsguard.inifile.os.read", eio)
+    monkeypatch.setattr("awsguard.predict.inifile.os.read", eio)
     ini = load(path)
     assert ini is not None and ini.unreadable and ini.section_names() == []
 

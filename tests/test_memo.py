@@ -23,7 +23,8 @@ import strategies
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from awsguard import memo, realcli, shim
+from awsguard import shim
+from awsguard.host import memo, realcli
 
 pytestmark = [pytest.mark.usefixtures("no_external_network")]
 
@@ -58,7 +59,7 @@ ACCOUNTS = ("000000000000", "999999999999", "123456789012")
 
 
 def memo_rules() -> tuple[str, ...]:
-    from awsguard.settings import RULES
+    from awsguard.judge.settings import RULES
 
     return RULES
 

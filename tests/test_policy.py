@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from awsguard import policy
-from awsguard.resolver import resolve
+from awsguard.judge import policy
+from awsguard.predict.resolver import resolve
 
 LOGIN_ARN = "arn:aws:iam::999999999999:user/test_user_B"
 KEY_A = "AKIAQAAAAAAAAAAAAXXN"  # new-generation key id of account 000000000000

@@ -12,8 +12,9 @@ import pytest
 from test_field_report import encode_access_key_id
 from test_policy import LOGIN_PROFILE, write_home
 
-from awsguard import argv, policy, settings
-from awsguard.resolver import resolve
+from awsguard.judge import policy, settings
+from awsguard.predict import argv
+from awsguard.predict.resolver import resolve
 
 ACCOUNT_A, ACCOUNT_B, ACCOUNT_C = "111111111111", "222222222222", "333333333333"
 KEY_A = encode_access_key_id(int(ACCOUNT_A))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from promptkit import LOGIN_ARN, ROOT, login_cache
 
-from awsguard import prompt
 from awsguard.commands import prompt as prompt_cmd
+from awsguard.present import segment
 
 NOW = time.time()
 
@@ -47,8 +47,8 @@ def env(home: Path, **extra: str) -> dict[str, str]:
 
 
 def segment_text(environ: dict[str, str]) -> str:
-    seg, _ = prompt.compute(environ, NOW)
-    return prompt.text(seg, environ)
+    seg, _ = segment.compute(environ, NOW)
+    return segment.text(seg, environ)
 
 
 # -- what the segment says ------------------------------------------------------------------
@@ -76,21 +76,21 @@ def test_keys_shadowing_the_login_session_are_marked_block(home):
     (home / ".aws" / "credentials").write_text(
         "[dev]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n"
     )
-    seg, _ = prompt.compute(env(home, AWS_PROFILE="dev"), NOW)
+    seg, _ = segment.compute(env(home, AWS_PROFILE="dev"), NOW)
     assert (seg.source, seg.verdict) == ("keys", "block")
-    assert prompt.text(seg, env(home)).endswith("!! login shadowed by keys")
+    assert segment.text(seg, env(home)).endswith("!! login shadowed by keys")
 
 
 def test_control_keys_for_another_profile_leave_the_login_alone(home):
     (home / ".aws" / "credentials").write_text(
         "[other]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n"
     )
-    seg, _ = prompt.compute(env(home, AWS_PROFILE="dev"), NOW)
+    seg, _ = segment.compute(env(home, AWS_PROFILE="dev"), NOW)
     assert (seg.source, seg.verdict, seg.marker) == ("login", "allow", "")
 
 
 def test_env_keys_overriding_aws_profile_are_marked_warn(home):
-    seg, _ = prompt.compute(
+    seg, _ = segment.compute(
         env(
             home,
             AWS_PROFILE="keys",
@@ -105,12 +105,12 @@ def test_env_keys_overriding_aws_profile_are_marked_warn(home):
 def test_a_pinned_account_that_differs_is_marked(home):
     policy = home / "policy.toml"
     policy.write_text('[profiles.keys]\nexpect_account = "111111111111"\n')
-    seg, _ = prompt.compute(env(home, AWS_PROFILE="keys", AWSGUARD_CONFIG=str(policy)), NOW)
+    seg, _ = segment.compute(env(home, AWS_PROFILE="keys", AWSGUARD_CONFIG=str(policy)), NOW)
     assert seg.verdict == "block"
     assert seg.alert == "unexpected account"
     # Control: the account the key id decodes to.
     policy.write_text('[profiles.keys]\nexpect_account = "609629065308"\n')
-    seg, _ = prompt.compute(env(home, AWS_PROFILE="keys", AWSGUARD_CONFIG=str(policy)), NOW)
+    seg, _ = segment.compute(env(home, AWS_PROFILE="keys", AWSGUARD_CONFIG=str(policy)), NOW)
     assert seg.verdict == "allow"
 
 
@@ -118,19 +118,19 @@ def test_a_read_only_profile_is_not_blocked_at_the_prompt(home):
     """read-only judges an operation; a prompt has none (it would always look mutating)."""
     policy = home / "policy.toml"
     policy.write_text("[profiles.keys]\nread_only = true\n")
-    seg, _ = prompt.compute(env(home, AWS_PROFILE="keys", AWSGUARD_CONFIG=str(policy)), NOW)
+    seg, _ = segment.compute(env(home, AWS_PROFILE="keys", AWSGUARD_CONFIG=str(policy)), NOW)
     assert seg.verdict == "allow"
 
 
 def test_a_bad_policy_file_shows_a_question_mark_not_a_traceback(home):
     policy = home / "policy.toml"
     policy.write_text("mode = 'sideways'\n")
-    seg, _ = prompt.compute(env(home, AWS_PROFILE="keys", AWSGUARD_CONFIG=str(policy)), NOW)
+    seg, _ = segment.compute(env(home, AWS_PROFILE="keys", AWSGUARD_CONFIG=str(policy)), NOW)
     assert seg.marker == "? bad policy file"
 
 
 def test_the_error_the_cli_would_raise_is_a_question_mark(home):
-    seg, _ = prompt.compute(env(home, AWS_PROFILE="nope"), NOW)
+    seg, _ = segment.compute(env(home, AWS_PROFILE="nope"), NOW)
     assert (seg.source, seg.marker) == ("?", "? no such profile")
 
 
@@ -168,13 +168,13 @@ def test_hostile_config_files_give_a_question_mark_without_reading(home, kind, e
     else:
         config = Path("/dev/zero")
     start = time.monotonic()
-    seg, _ = prompt.compute(env(home, AWS_PROFILE="dev", AWS_CONFIG_FILE=str(config)), NOW)
+    seg, _ = segment.compute(env(home, AWS_PROFILE="dev", AWS_CONFIG_FILE=str(config)), NOW)
     assert seg.marker == expected
     assert time.monotonic() - start < 5  # a hang would not come back at all
 
 
 def test_dev_null_is_the_usual_way_to_say_no_file(home):
-    seg, _ = prompt.compute(env(home, AWS_PROFILE="keys", AWS_CONFIG_FILE="/dev/null"), NOW)
+    seg, _ = segment.compute(env(home, AWS_PROFILE="keys", AWS_CONFIG_FILE="/dev/null"), NOW)
     assert seg.verdict == "allow"
     assert seg.source == "keys"
 
@@ -182,8 +182,8 @@ def test_dev_null_is_the_usual_way_to_say_no_file(home):
 # -- layout -----------------------------------------------------------------------------------
 
 
-def seg_with(**fields: str) -> prompt.Segment:
-    seg = prompt.Segment()
+def seg_with(**fields: str) -> segment.Segment:
+    seg = segment.Segment()
     for name, value in fields.items():
         setattr(seg, name, value)
     return seg
@@ -191,30 +191,30 @@ def seg_with(**fields: str) -> prompt.Segment:
 
 def test_an_empty_field_takes_one_space_with_it():
     seg = seg_with(profile="p", source="keys", account="", region="r")
-    assert prompt.layout(seg, "{profile} {source} {account} {region} {expires}") == "p keys r"
-    assert prompt.layout(seg, "[{account}|{profile}]") == "[|p]"
+    assert segment.layout(seg, "{profile} {source} {account} {region} {expires}") == "p keys r"
+    assert segment.layout(seg, "[{account}|{profile}]") == "[|p]"
 
 
 def test_unknown_fields_and_braces_stay_literal():
     seg = seg_with(profile="p")
-    assert prompt.layout(seg, "{{x}} {nope} {profile") == "{x} {nope} {profile"
+    assert segment.layout(seg, "{{x}} {nope} {profile") == "{x} {nope} {profile"
 
 
 def test_long_names_are_cut():
-    seg, _ = prompt.compute({"HOME": "/nonexistent", "AWS_PROFILE": "x" * 10_000}, NOW)
+    seg, _ = segment.compute({"HOME": "/nonexistent", "AWS_PROFILE": "x" * 10_000}, NOW)
     assert len(seg.profile) == 32
     assert seg.profile.endswith("…")
 
 
 def test_control_and_bidi_characters_are_made_visible():
-    seg, _ = prompt.compute(
+    seg, _ = segment.compute(
         {"HOME": "/nonexistent", "AWS_PROFILE": "a\x1b]0;t\x07\u202eb\r\n"}, NOW
     )
     assert seg.profile == "a^[]0;t^G<U+202E>b^M^J"
 
 
 def test_invalid_utf8_from_the_environment_does_not_raise():
-    seg, _ = prompt.compute({"HOME": "/nonexistent", "AWS_PROFILE": "a\udcffb"}, NOW)
+    seg, _ = segment.compute({"HOME": "/nonexistent", "AWS_PROFILE": "a\udcffb"}, NOW)
     assert seg.profile == "a<U+DCFF>b"
 
 
@@ -222,8 +222,8 @@ def test_invalid_utf8_from_the_environment_does_not_raise():
 
 
 def test_zsh_escaping_doubles_percent_and_under_prompt_bang_the_bang():
-    assert prompt.escape_zsh("50%off!") == "50%%off!"
-    assert prompt.escape_zsh("50%off!", bang=True) == "50%%off!!"
+    assert segment.escape_zsh("50%off!") == "50%%off!"
+    assert segment.escape_zsh("50%off!", bang=True) == "50%%off!!"
 
 
 @pytest.mark.parametrize("value", ["$(echo PWN)", "`echo PWN`", "${HOME}", "\\u\\$", "a\\\\b"])
@@ -238,7 +238,7 @@ def test_bash_ps1_escaping_round_trips_through_bash_prompt_expansion(value):
             "-c",
             'PS1=$1; printf %s "${PS1@P}"',
             "x",
-            prompt.escape_bash_ps1(value),
+            segment.escape_bash_ps1(value),
         ],
         capture_output=True,
         text=True,
@@ -256,30 +256,30 @@ def test_bash_ps1_escaping_round_trips_through_bash_prompt_expansion(value):
 
 
 def test_bash_literal_escaping_doubles_only_backslashes():
-    assert prompt.escape_bash_literal("a\\u$x") == "a\\\\u$x"
+    assert segment.escape_bash_literal("a\\u$x") == "a\\\\u$x"
 
 
 def test_colour_wraps_only_awsguards_own_codes(home):
     environ = env(home)
-    coloured = prompt.colour("x", "block", "bash-ref", environ)
+    coloured = segment.colour("x", "block", "bash-ref", environ)
     assert coloured == "\001\033[1;31m\002x\001\033[0m\002"
-    assert prompt.colour("x", "block", "zsh", environ) == "%{\033[1;31m%}x%{\033[0m%}"
-    assert prompt.colour("x", "allow", "zsh", environ) == "x"
-    assert prompt.colour("x", "block", "zsh", {**environ, "NO_COLOR": "1"}) == "x"
+    assert segment.colour("x", "block", "zsh", environ) == "%{\033[1;31m%}x%{\033[0m%}"
+    assert segment.colour("x", "allow", "zsh", environ) == "x"
+    assert segment.colour("x", "block", "zsh", {**environ, "NO_COLOR": "1"}) == "x"
 
 
 # -- the hook's report --------------------------------------------------------------------------
 
 
 def hook(environ: dict[str, str], shell: str = "bash", session: str = "4242") -> list[str]:
-    seg, inputs = prompt.compute(environ, NOW)
-    data = prompt.hook_report(seg, inputs, environ, shell, session, NOW)
+    seg, inputs = segment.compute(environ, NOW)
+    data = segment.hook_report(seg, inputs, environ, shell, session, NOW)
     return data.decode().split("\n")
 
 
 def test_hook_report_lists_what_the_segment_depends_on(home):
     lines = hook(env(home, AWS_PROFILE="dev"))
-    assert lines[0] == prompt.HOOK_MAGIC
+    assert lines[0] == segment.HOOK_MAGIC
     assert lines[-2:] == [".", ""]
     names = {line[2:] for line in lines if line.startswith("n ")}
     assert {"AWS_PROFILE", "AWS_ACCESS_KEY_ID", "HOME", "AWSGUARD_PROMPT_FORMAT"} <= names
@@ -325,7 +325,7 @@ def test_hook_report_escapes_for_the_shell_that_shows_it(home):
 def test_a_session_id_that_is_not_a_pid_gets_no_stamp_directory(home):
     lines = hook(env(home, AWS_PROFILE="dev"), session="../../etc")
     assert lines[2] == ""
-    assert 0 < int(lines[1]) <= prompt.BLIND_RETRY
+    assert 0 < int(lines[1]) <= segment.BLIND_RETRY
 
 
 def test_stamp_directories_of_dead_shells_are_pruned(home):
@@ -412,12 +412,12 @@ def _probe(home: Path, code: str) -> dict[str, object]:
 
 def test_the_prompt_fast_path_imports_only_the_standard_library(home):
     result = _probe(home, PROBE)
-    assert (result["code"], result["first"]) == (0, prompt.HOOK_MAGIC)
+    assert (result["code"], result["first"]) == (0, segment.HOOK_MAGIC)
     loaded = result["loaded"]
     assert isinstance(loaded, list)
     bad = [m for m in loaded if m.split(".")[0] in FORBIDDEN]
     assert bad == [], f"the prompt fast path imported {bad}"
-    assert "awsguard.prompt" in loaded  # the probe sees imports at all
+    assert "awsguard.present.segment" in loaded  # the probe sees imports at all
 
 
 def test_import_probe_negative_control(home):
@@ -431,7 +431,7 @@ def test_import_probe_negative_control(home):
 def test_the_prompt_follows_the_cli_major_the_shim_has_learnt(home, tmp_path):
     """AWS_PROFILE and AWS_DEFAULT_PROFILE differ: CLI v2 uses the first, v1 the second.  The
     prompt never runs the CLI, but once the shim has probed it (cached), it follows that major."""
-    from awsguard import realcli
+    from awsguard.host import realcli
 
     (home / ".aws" / "config").write_text(
         "[profile a]\nregion = eu-west-1\n[profile b]\nregion = us-east-1\n"
@@ -443,10 +443,10 @@ def test_the_prompt_follows_the_cli_major_the_shim_has_learnt(home, tmp_path):
     environ = env(
         home, AWS_PROFILE="a", AWS_DEFAULT_PROFILE="b", PATH=f"{real.parent}:/usr/bin:/bin"
     )
-    seg, _ = prompt.compute(environ, NOW)
+    seg, _ = segment.compute(environ, NOW)
     assert seg.profile == "a"  # nothing learnt yet: v2 rules, and no CLI was started to learn
     assert not (home / "cache" / "awsguard" / realcli.CACHE_FILE).exists()
     info = realcli.cli_info(str(real), environ, cache_dir=str(home / "cache" / "awsguard"))
     assert info.major == 1  # what the shim's first call does
-    seg, _ = prompt.compute(environ, NOW)
+    seg, _ = segment.compute(environ, NOW)
     assert seg.profile == "b"

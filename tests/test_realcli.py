@@ -1,4 +1,4 @@
-"""awsguard.realcli: finding the real `aws` without the shim, and probing its version."""
+"""awsguard.host.realcli: finding the real `aws` without the shim, and probing its version."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pytest_mock import MockerFixture
 
-from awsguard import realcli
-from awsguard.realcli import (
+from awsguard.host import realcli
+from awsguard.host.realcli import (
     SHIM_MARKER,
     CliInfo,
     RealCliError,
@@ -266,7 +266,7 @@ def test_probe_environment_and_argv(tmp_path: Path, env: dict[str, str]) -> None
     assert lines[-1] == "stdin=eof"
     assert f"AWS_CONFIG_FILE={os.devnull}" in lines
     # A probe reaching a shim again (a wrapper that calls aws) must stop there at once.
-    from awsguard.findaws import MAX_DEPTH
+    from awsguard.host.findaws import MAX_DEPTH
 
     assert f"AWSGUARD_DEPTH={MAX_DEPTH}" in lines
     assert "AWS_PROFILE=prod" in lines
@@ -984,7 +984,7 @@ def test_cache_hit_imports_nothing_heavy(tmp_path: Path, env: dict[str, str], ca
     code = (
         "import sys; sys.path.insert(0, sys.argv[1])\n"
         "before = set(sys.modules)\n"
-        "from awsguard import realcli\n"
+        "from awsguard.host import realcli\n"
         "env = {'PATH': sys.argv[2], 'HOME': sys.argv[4]}\n"
         "aws = realcli.find_real_aws(env, skip_dirs=['/nonexistent'], self_paths=[sys.argv[0]])\n"
         "info = realcli.cli_info(aws, env, cache_dir=sys.argv[3])\n"
@@ -997,7 +997,7 @@ def test_cache_hit_imports_nothing_heavy(tmp_path: Path, env: dict[str, str], ca
         text=True,
         check=True,
     ).stdout.split()
-    assert "awsguard.realcli" in out
+    assert "awsguard.host.realcli" in out
     heavy = (
         "re",
         "json",

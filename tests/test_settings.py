@@ -16,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from awsguard import errors, settings
+from awsguard import errors
+from awsguard.judge import settings
 
 RULES = (
     "login-shadowed",
@@ -352,7 +353,7 @@ def _load_in_child(env: dict[str, str], cache_dir: str | None = None) -> str:
     """``settings.load`` in a fresh interpreter, so that a hang fails the test instead of
     stopping the run. Returns what it printed: the mode and the file, or the error."""
     code = (
-        "import sys\nfrom awsguard import settings\n"
+        "import sys\nfrom awsguard.judge import settings\n"
         "try:\n"
         "    s = settings.load(dict(HOME=sys.argv[1], AWSGUARD_CONFIG=sys.argv[2]),"
         " cache_dir=sys.argv[3] or None)\n"
@@ -388,7 +389,7 @@ def test_a_fifo_at_the_default_path_is_treated_as_absent_and_never_opened(tmp_pa
     (home / ".config" / "awsguard").mkdir(parents=True)
     os.mkfifo(home / ".config" / "awsguard" / "config.toml")
     code = (
-        "import sys\nfrom awsguard import settings\n"
+        "import sys\nfrom awsguard.judge import settings\n"
         "s = settings.load(dict(HOME=sys.argv[1]), cache_dir=sys.argv[2] or None)\n"
         "print(s.mode, s.file)\n"
     )

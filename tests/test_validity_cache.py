@@ -18,7 +18,7 @@ import pytest
 import strategies
 from hypothesis import HealthCheck, given, settings
 
-from awsguard.resolver import resolve
+from awsguard.predict.resolver import resolve
 
 pytestmark = [pytest.mark.usefixtures("no_external_network")]
 
@@ -107,7 +107,7 @@ def test_the_cache_was_used():
     ],
 )
 def test_odd_headers_resolve_as_botocore_maps_them(tmp_path, config, profile, expected):
-    from awsguard.awsfiles import AwsFiles
+    from awsguard.predict.awsfiles import AwsFiles
 
     home = tmp_path / "home"
     (home / ".aws").mkdir(parents=True)

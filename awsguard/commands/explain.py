@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import sys
 
-from awsguard import errors, policy, render
-from awsguard.resolver import resolve
+from awsguard import errors
+from awsguard.judge import policy
+from awsguard.predict.resolver import resolve
+from awsguard.present import report
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import TextIO
 
-    from awsguard.realcli import CliInfo
+    from awsguard.host.realcli import CliInfo
 
 
 def discover_cli(environ: Mapping[str, str]) -> tuple[CliInfo | None, int | None, bool | None]:
     """The real aws (or None), the major version whose rules apply, and whether it has awscrt."""
-    from awsguard import realcli, settings
+    from awsguard.host import realcli
+    from awsguard.judge import settings
 
     try:
         path = realcli.find_real_aws(environ, skip_dirs=[settings.shim_bin_dir(environ)])
@@ -43,10 +46,10 @@ def run(
 ) -> int:
     out = out or sys.stdout
     info, major, crt = discover_cli(environ)
-    from awsguard.paths import default_cache_dir
+    from awsguard.predict.paths import default_cache_dir
 
     res = resolve(aws_args, environ, major=major, crt=crt, cache_dir=default_cache_dir(environ))
-    from awsguard import settings
+    from awsguard.judge import settings
 
     # The same policy the shim applies (a bad setting is a SettingsError: exit 2, one message).
     config = settings.load(environ, cache_dir=default_cache_dir(environ))
@@ -54,9 +57,9 @@ def run(
     if as_json:
         import json
 
-        out.write(json.dumps(render.to_json(res, findings, verdict, info), indent=2) + "\n")
+        out.write(json.dumps(report.to_json(res, findings, verdict, info), indent=2) + "\n")
         return errors.OK
     if color is None:
         color = "NO_COLOR" not in environ and out.isatty() and environ.get("TERM") != "dumb"
-    out.write(render.to_text(res, findings, verdict, info, environ, aws_args, render.Style(color)))
+    out.write(report.to_text(res, findings, verdict, info, environ, aws_args, report.Style(color)))
     return errors.OK

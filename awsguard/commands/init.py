@@ -65,8 +65,8 @@ def run(
     out: TextIO | BinaryIO | None = None,
     err: TextIO | None = None,
 ) -> int:
-    from awsguard import launcher
     from awsguard.commands import install
+    from awsguard.host import launcher
 
     err = err or sys.stderr
     try:

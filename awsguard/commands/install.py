@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from awsguard import errors, launcher
+from awsguard import errors
+from awsguard.host import launcher
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:

@@ -46,7 +46,7 @@ def run(
 ) -> int:
     import time
 
-    from awsguard import prompt
+    from awsguard.present import segment
 
     environ = os.environ if environ is None else environ
     stream = out if out is not None else sys.stdout.buffer
@@ -57,17 +57,17 @@ def run(
             code=errors.USAGE,
         )
     if out is None:
-        _time_limit(prompt.HOOK_TIMEOUT)
+        _time_limit(segment.HOOK_TIMEOUT)
     now = time.time() if now is None else now
-    seg, inputs = prompt.compute(environ, now)
+    seg, inputs = segment.compute(environ, now)
     if hook is not None:
-        stream.write(prompt.hook_report(seg, inputs, environ, hook, session, now))
+        stream.write(segment.hook_report(seg, inputs, environ, hook, session, now))
     elif fmt == "json":
         import json
 
-        stream.write((json.dumps(prompt.as_json(seg, environ)) + "\n").encode())
+        stream.write((json.dumps(segment.as_json(seg, environ)) + "\n").encode())
     else:
-        text = prompt.rendered(seg, environ, fmt)
+        text = segment.rendered(seg, environ, fmt)
         stream.write((text + "\n").encode("utf-8", "surrogateescape") if text else b"")
     stream.flush()
     return errors.OK

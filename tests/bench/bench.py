@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from awsguard.resolver import resolve  # noqa: E402
+from awsguard.predict.resolver import resolve  # noqa: E402
 
 SIZES = (10, 1_000, 10_000)
 
@@ -119,7 +119,7 @@ def main() -> int:
             )
         print()
         print("   where the time goes at 10,000 profiles (the config file alone):")
-        from awsguard import inifile
+        from awsguard.predict import inifile
 
         config = home / ".aws" / "config"
         config.write_text(make_config(10_000))
@@ -230,7 +230,7 @@ def measure(cmd: list[str], env: dict[str, str], repeat: int, before=None) -> fl
 
 def bench_shim(home: Path, base_env: dict[str, str], repeat: int) -> bool:
     """The shim's cost: shim -> stub aws, against a bare interpreter start and a bash shim."""
-    from awsguard import launcher
+    from awsguard.host import launcher
 
     python = sys.executable
     stub = home / "stub" / "aws"
@@ -267,7 +267,7 @@ def bench_shim(home: Path, base_env: dict[str, str], repeat: int) -> bool:
         arn = f"arn:aws:iam::{2:012d}:user/u2"
         cache = home / ".aws" / "login" / "cache"
         cache.mkdir(parents=True, exist_ok=True)
-        from awsguard.identity import sha256_hex
+        from awsguard.predict.identity import sha256_hex
 
         (cache / f"{sha256_hex(arn)}.json").write_text(
             '{"accessToken": {"accessKeyId": "ASIAEXAMPLE", "secretAccessKey": "x", '

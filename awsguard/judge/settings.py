@@ -3,7 +3,7 @@ keeps its files.
 
 Settings, strongest first (DESIGN.md §5.3): ``AWSGUARD=off`` · ``AWSGUARD_MODE=warn|strict`` · the
 TOML policy file (global ``mode``, ``[rules]``, ``[profiles.NAME]``) · the rule defaults in
-:mod:`awsguard.policy`.  The shim reads the policy file on every call, and ``tomllib`` alone costs
+:mod:`awsguard.judge.policy`.  The shim reads the policy file on every call, and ``tomllib`` alone costs
 ~9 ms to import, so a parsed, validated file is kept in a small ``marshal`` cache keyed by the
 file's identity (device, inode, size, mtime, ctime).
 """
@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import os
 
-from awsguard import __version__, errors, paths
-from awsguard.memo import read_marshal as read_marshal  # re-exported
-from awsguard.memo import write_marshal as write_marshal
-from awsguard.paths import data_dir as data_dir
-from awsguard.paths import shim_bin_dir as shim_bin_dir
+from awsguard import __version__, errors
+from awsguard.host.memo import read_marshal as read_marshal  # re-exported
+from awsguard.host.memo import write_marshal as write_marshal
+from awsguard.predict import paths
+from awsguard.predict.paths import data_dir as data_dir
+from awsguard.predict.paths import shim_bin_dir as shim_bin_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,7 +75,7 @@ VARIABLES: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
 
 MODES = ("warn", "strict")
 SEVERITIES = ("off", "info", "warn", "block")
-# rule -> default severity (DESIGN.md §5.3); awsguard.policy holds what each rule checks.
+# rule -> default severity (DESIGN.md §5.3); awsguard.judge.policy holds what each rule checks.
 DEFAULTS: dict[str, str] = {
     "login-shadowed": "block",
     "account-mismatch": "block",
@@ -190,7 +191,7 @@ def _read_policy(path: str, cache_dir: str | None, *, explicit: bool = False) ->
     regular file (or ``/dev/null``, "no policy"): a typo there must not silently drop the
     protection the user asked for.
     """
-    from awsguard.memo import note_path
+    from awsguard.host.memo import note_path
 
     note_path(path)
     try:
@@ -214,7 +215,7 @@ def _read_policy(path: str, cache_dir: str | None, *, explicit: bool = False) ->
                 "what is there away",
             )
         return None
-    from awsguard.memo import by_file
+    from awsguard.host.memo import by_file
 
     identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     return by_file(cache_dir, _CACHE_TAG, path, identity, lambda: _parse_policy(path))
@@ -312,26 +313,26 @@ def _profile_rules(name: str, table: object, where: str) -> tuple[str | None, bo
 
 
 def _where(path: str) -> str:
-    from awsguard.render import clean
+    from awsguard.present.report import clean
 
     return clean(path)
 
 
 def _show(value: str) -> str:
-    from awsguard.render import clean
+    from awsguard.present.report import clean
 
     return clean(value, 24)
 
 
 def _show_key(name: str) -> str:
-    from awsguard.render import clean
+    from awsguard.present.report import clean
 
     bare = name and all(c.isascii() and (c.isalnum() or c in "-_") for c in name)
     return clean(name, 60) if bare else '"' + clean(name, 60).replace('"', '\\"') + '"'
 
 
 def _show_toml(value: object) -> str:
-    from awsguard.render import clean
+    from awsguard.present.report import clean
 
     if isinstance(value, bool):
         return "true" if value else "false"

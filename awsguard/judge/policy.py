@@ -1,43 +1,43 @@
 """Judge a resolution: findings (rule, severity, message, fix) and a verdict.
 
 The rules and their default severities are DESIGN.md §5.3.  Each rule is a small function of a
-:class:`~awsguard.resolver.Resolution`; the verdict is the strongest severity found (``info``
+:class:`~awsguard.predict.resolver.Resolution`; the verdict is the strongest severity found (``info``
 never changes it).  Messages follow one voice: what will happen, why, and the exact fix.
 """
 
 from __future__ import annotations
 
-from awsguard import chain, paths
-from awsguard.identity import mask_key_id
-from awsguard.render import account_words
-from awsguard.settings import DEFAULTS as DEFAULTS  # rule -> default severity
-from awsguard.settings import SEVERITIES as SEVERITIES
+from awsguard.judge.settings import DEFAULTS as DEFAULTS  # rule -> default severity
+from awsguard.judge.settings import SEVERITIES as SEVERITIES
+from awsguard.predict import paths, providers
+from awsguard.predict.identity import mask_key_id
+from awsguard.present.report import account_words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from awsguard.argv import CliArgs
-    from awsguard.resolver import Resolution, Session
-    from awsguard.settings import Settings
+    from awsguard.judge.settings import Settings
+    from awsguard.predict.argv import CliArgs
+    from awsguard.predict.resolver import Resolution, Session
 
 INFO, WARN, BLOCK = "info", "warn", "block"
 _RANK = {"off": -1, INFO: 0, WARN: 1, BLOCK: 2}
 
 # How each provider is named in messages.
 _SOURCE_WORDS = {
-    chain.ENV: "the access keys in the environment",
-    chain.ASSUME_ROLE: "the role in role_arn",
-    chain.WEB_IDENTITY: "the web identity role",
-    chain.SSO: "the SSO configuration",
-    chain.SHARED_CREDENTIALS: "the access keys in the credentials file",
-    chain.LOGIN: "the aws login session",
-    chain.PROCESS: "credential_process",
-    chain.CONFIG_FILE: "the access keys in the config file",
-    chain.EC2_CREDENTIALS_FILE: "the keys in AWS_CREDENTIAL_FILE",
-    chain.BOTO_CONFIG: "the keys in the boto config",
-    chain.CONTAINER: "the container credentials endpoint",
-    chain.IMDS: "the instance metadata role",
+    providers.ENV: "the access keys in the environment",
+    providers.ASSUME_ROLE: "the role in role_arn",
+    providers.WEB_IDENTITY: "the web identity role",
+    providers.SSO: "the SSO configuration",
+    providers.SHARED_CREDENTIALS: "the access keys in the credentials file",
+    providers.LOGIN: "the aws login session",
+    providers.PROCESS: "credential_process",
+    providers.CONFIG_FILE: "the access keys in the config file",
+    providers.EC2_CREDENTIALS_FILE: "the keys in AWS_CREDENTIAL_FILE",
+    providers.BOTO_CONFIG: "the keys in the boto config",
+    providers.CONTAINER: "the container credentials endpoint",
+    providers.IMDS: "the instance metadata role",
 }
 
 
@@ -194,8 +194,8 @@ def _login_shadowed(ctx: _Ctx) -> list[tuple[str, str]]:
     if (
         res.source_session is not None
         and res.source_session.kind == "login"
-        and res.source_method not in (None, chain.LOGIN)
-        and res.source_method in chain.PROFILE_PROVIDERS
+        and res.source_method not in (None, providers.LOGIN)
+        and res.source_method in providers.PROFILE_PROVIDERS
         and _before_login(res.source_method)
     ):
         origin = next((s.origin for s in res.source_steps if s.status == "matched"), None)
@@ -208,7 +208,9 @@ def _login_shadowed(ctx: _Ctx) -> list[tuple[str, str]]:
 
 def _before_login(method: str | None) -> bool:
     """Whether ``method`` comes before the login provider in the chain (and so shadows it)."""
-    return method in chain.ORDER and chain.ORDER.index(method) < chain.ORDER.index(chain.LOGIN)
+    return method in providers.ORDER and providers.ORDER.index(method) < providers.ORDER.index(
+        providers.LOGIN
+    )
 
 
 def _shadow_message(
@@ -233,20 +235,20 @@ def _shadow_message(
 
 def shadow_fix(method: str, profile: str, origin: str | None, environ: Mapping[str, str]) -> str:
     where = paths.display(origin.rpartition(":")[0], environ) if origin and ":" in origin else None
-    if method == chain.ENV:
+    if method == providers.ENV:
         return "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"
-    if method == chain.SHARED_CREDENTIALS and where:
+    if method == providers.SHARED_CREDENTIALS and where:
         return (
             f"delete aws_access_key_id, aws_secret_access_key (and aws_session_token) from "
             f"[{profile}] in {where}"
         )
-    if method == chain.SSO and where:
+    if method == providers.SSO and where:
         return (
             f"remove the sso_* settings from profile '{profile}' in {where}, or use another profile"
         )
-    if method == chain.WEB_IDENTITY:
+    if method == providers.WEB_IDENTITY:
         return f"remove web_identity_token_file from profile '{profile}' (or unset AWS_WEB_IDENTITY_TOKEN_FILE)"
-    if method == chain.ASSUME_ROLE and where:
+    if method == providers.ASSUME_ROLE and where:
         return f"remove role_arn from profile '{profile}' in {where}, or use another profile"
     return f"remove the other credential settings from profile '{profile}'"
 
@@ -256,9 +258,9 @@ def _account_mismatch(ctx: _Ctx) -> list[tuple[str, str]]:
     session = res.session
     if session is None or res.source is None or session.account is None:
         return []
-    if res.source == (chain.LOGIN if session.kind == "login" else chain.SSO):
+    if res.source == (providers.LOGIN if session.kind == "login" else providers.SSO):
         return []
-    if res.source == chain.ASSUME_ROLE:
+    if res.source == providers.ASSUME_ROLE:
         return []  # a role is expected to live in another account than its source
     account = res.identity.account
     if account is None or account == session.account:
@@ -276,7 +278,10 @@ def _account_mismatch(ctx: _Ctx) -> list[tuple[str, str]]:
 
 def _env_overrides_profile(ctx: _Ctx) -> list[tuple[str, str]]:
     res, environ = ctx.res, ctx.environ
-    if res.source != chain.ENV or res.profile_from not in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
+    if res.source != providers.ENV or res.profile_from not in (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+    ):
         return []
     key = environ.get("AWS_ACCESS_KEY_ID", "")
     return [

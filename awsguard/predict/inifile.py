@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 
-from awsguard.memo import note_path
+from awsguard.host.memo import note_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -622,7 +622,7 @@ def _read(path: str) -> tuple[bytes, bool, os.stat_result | None] | None:
         return None
     if not _is_reg(st.st_mode):
         return None
-    from awsguard.paths import read_regular
+    from awsguard.predict.paths import read_regular
 
     try:
         got = read_regular(path)

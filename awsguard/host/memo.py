@@ -82,7 +82,7 @@ def by_file(
         return compute()
     import time
 
-    from awsguard.identity import sha1_hex
+    from awsguard.predict.identity import sha1_hex
 
     cache_path = f"{cache_dir}/{tag.partition('-')[0]}-{sha1_hex(path)[:16]}.marshal"
     key = (tag, path, identity)
@@ -264,7 +264,7 @@ def read_marshal(path: str) -> object:
     not writable by others are trusted: marshal data must come from us."""
     import marshal
 
-    from awsguard.paths import read_regular
+    from awsguard.predict.paths import read_regular
 
     limit = 64 << 20
     try:

@@ -14,7 +14,8 @@ Every value remembers the file and line it came from, so ``explain`` can point a
 
 from __future__ import annotations
 
-from awsguard import __version__, inifile, paths
+from awsguard import __version__
+from awsguard.predict import inifile, paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -135,7 +136,7 @@ class AwsFiles:
     def _check(self, ini: inifile.IniFile, *, canonical_for_profiles: bool) -> bool:
         """Validate ``ini`` (or learn from the cache that it is valid); True when its sections
         may be looked up by header alone."""
-        from awsguard.memo import by_file
+        from awsguard.host.memo import by_file
 
         if ini.identity is None or ini.unreadable:
             ini.validate()

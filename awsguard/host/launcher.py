@@ -7,7 +7,7 @@ site-packages and every ``.pth`` file, which is most of an interpreter's start-u
 interpreter's path cannot sit on a ``#!`` line (whitespace, or longer than a kernel reliably
 accepts) a ``/bin/sh`` launcher does the same with one more ``exec``.
 
-The file carries :data:`awsguard.findaws.SHIM_MARKER`, so a copy of it elsewhere on PATH is still
+The file carries :data:`awsguard.host.findaws.SHIM_MARKER`, so a copy of it elsewhere on PATH is still
 recognised as the shim and never exec'd as "the real aws".  Its whole text is a function of the
 interpreter, the package location and the version, so "stale" simply means "different from what
 we would write now"; :func:`ensure` rewrites it then, atomically.
@@ -18,8 +18,10 @@ from __future__ import annotations
 import os
 import sys
 
-from awsguard import __version__, errors, paths, settings
-from awsguard.findaws import SHIM_MARKER
+from awsguard import __version__, errors
+from awsguard.host.findaws import SHIM_MARKER
+from awsguard.judge import settings
+from awsguard.predict import paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,7 +34,9 @@ _SHEBANG_MAX = 127
 def package_root() -> str:
     """The directory that holds the ``awsguard`` package (site-packages, or the repo checkout
     of an editable install)."""
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    import awsguard
+
+    return os.path.dirname(os.path.dirname(os.path.abspath(awsguard.__file__)))
 
 
 def import_dirs() -> list[str]:

@@ -8,10 +8,10 @@ bad input: unreadable or malformed files become the error the CLI would report.
 
 from __future__ import annotations
 
-from awsguard import argv as argv_mod
-from awsguard import chain, inifile
-from awsguard.awsfiles import AwsFiles
-from awsguard.chain import Failure, Found, Identity
+from awsguard.predict import argv as argv_mod
+from awsguard.predict import inifile, providers
+from awsguard.predict.awsfiles import AwsFiles
+from awsguard.predict.providers import Failure, Found, Identity
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class Resolution:
         self.source_method: str | None = None
         self.source_steps: list[Step] = []
         self.source_session: Session | None = None
-        self.hops: list[chain.Hop] = []
+        self.hops: list[providers.Hop] = []
         self.env_keys_ignored = False
         # The files as this resolution read them, for callers that want one more setting
         # (the prompt's region) without reading them again.
@@ -177,7 +177,7 @@ def resolve(
             "ConfigParseError", f"Unable to parse config file: {exc.path}", _parse_origin(exc)
         )
         res.chain = [
-            Step(m, "unreachable", "the CLI stops at the unreadable file") for m in chain.ORDER
+            Step(m, "unreachable", "the CLI stops at the unreadable file") for m in providers.ORDER
         ]
         return res
     if named is not None and not files.exists(named):
@@ -186,10 +186,11 @@ def resolve(
             "ProfileNotFound", f"The config profile ({named}) could not be found", res.profile_from
         )
         res.chain = [
-            Step(m, "unreachable", "the CLI stops: the profile does not exist") for m in chain.ORDER
+            Step(m, "unreachable", "the CLI stops: the profile does not exist")
+            for m in providers.ORDER
         ]
         return res
-    ctx = chain.Context(environ, files, crt=crt, now=now)
+    ctx = providers.Context(environ, files, crt=crt, now=now)
     if args.no_sign_request:
         res.chain = [
             Step(
@@ -197,18 +198,18 @@ def resolve(
                 "skipped",
                 "--no-sign-request: the CLI sends unsigned requests and looks for no credentials",
             )
-            for m in chain.ORDER
+            for m in providers.ORDER
         ]
     else:
         _walk(res, ctx)
     if res.error is None or res.error.code == "NoCredentialsError":
         # Session.create_client asks the token provider after the credentials (or instead of
         # them, for unsigned requests); its configuration errors come before NoCredentialsError.
-        problem = chain.sso_token_provider_problem(ctx, res.chain_profile)
+        problem = providers.sso_token_provider_problem(ctx, res.chain_profile)
         where = "sso-token"
         if problem is None:
             # Then the client's own configuration: an empty `s3 =` fails Config() validation.
-            problem, where = chain.s3_section_problem(ctx, res.chain_profile), "client-config"
+            problem, where = providers.s3_section_problem(ctx, res.chain_profile), "client-config"
         if problem is not None:
             res.source = None
             res.error = ErrorInfo(problem.code, problem.message, problem.origin, where)
@@ -220,12 +221,12 @@ def _parse_origin(exc: inifile.ParseError) -> str:
     return f"{exc.path}:{exc.line}" if exc.line is not None else exc.path
 
 
-def _walk(res: Resolution, ctx: chain.Context) -> None:
+def _walk(res: Resolution, ctx: providers.Context) -> None:
     """CredentialResolver.load_credentials: first provider with credentials wins, a raise aborts."""
     winner_seen = False
     failed = False
-    for method in chain.ORDER:
-        if method == chain.ENV and res.explicit_profile:
+    for method in providers.ORDER:
+        if method == providers.ENV and res.explicit_profile:
             # create_credential_resolver removes EnvProvider when --profile was given.
             keys = bool(ctx.environ.get("AWS_ACCESS_KEY_ID"))
             res.env_keys_ignored = keys
@@ -238,16 +239,16 @@ def _walk(res: Resolution, ctx: chain.Context) -> None:
             res.chain.append(Step(method, "unreachable", "the CLI stopped at the error above"))
             continue
         if winner_seen:
-            if method == chain.IMDS:
+            if method == providers.IMDS:
                 res.chain.append(Step(method, "skipped", "only asked when nothing earlier matched"))
                 continue
-            status, why = chain.probe(
+            status, why = providers.probe(
                 ctx, method, res.chain_profile, disable_env=res.explicit_profile
             )
             res.chain.append(Step(method, status, why))
             continue
         try:
-            result = chain.run_provider(
+            result = providers.run_provider(
                 ctx, method, res.chain_profile, disable_env=res.explicit_profile
             )
         except Failure as failure:
@@ -261,7 +262,7 @@ def _walk(res: Resolution, ctx: chain.Context) -> None:
             res.found = result
             res.identity = result.identity
             res.chain.append(Step(method, "matched", result.why, result.origin))
-            if method == chain.ASSUME_ROLE:
+            if method == providers.ASSUME_ROLE:
                 _record_role(res, ctx)
             continue
         res.chain.append(Step(method, "skipped", result))
@@ -269,39 +270,41 @@ def _walk(res: Resolution, ctx: chain.Context) -> None:
         res.error = ErrorInfo(
             "NoCredentialsError", "Unable to locate credentials: no provider in the chain has any"
         )
-    elif res.error is not None and res.error.provider == chain.ASSUME_ROLE:
+    elif res.error is not None and res.error.provider == providers.ASSUME_ROLE:
         _record_role(res, ctx)
 
 
-def _record_role(res: Resolution, ctx: chain.Context) -> None:
+def _record_role(res: Resolution, ctx: providers.Context) -> None:
     res.hops = list(ctx.hops)
     res.source_profile = ctx.source_profile
     res.source_method = ctx.source_method
     res.source_steps = [Step(p, s, w) for p, s, w in ctx.source_steps]
 
 
-def _sessions(res: Resolution, ctx: chain.Context) -> None:
+def _sessions(res: Resolution, ctx: providers.Context) -> None:
     """The profile's logged-in session (login, else SSO), and the role source profile's."""
     res.session = profile_session(ctx, res.chain_profile)
     if res.source_profile is not None and res.source_profile != res.chain_profile:
         res.source_session = profile_session(ctx, res.source_profile)
 
 
-def profile_session(ctx: chain.Context, profile: str) -> Session | None:
+def profile_session(ctx: providers.Context, profile: str) -> Session | None:
     merged = ctx.files.merged(profile)
     setting = merged.get("login_session")
     if setting is not None and isinstance(setting.value, str):
         arn = setting.value
-        state, expires, account = chain.login_state(ctx, arn)
+        state, expires, account = providers.login_state(ctx, arn)
         if account is None:
-            from awsguard import identity
+            from awsguard.predict import identity
 
             parsed = identity.parse_arn(arn)
             account = parsed.account if parsed else None
-        return Session("login", profile, chain.shown(arn), account, expires, state, setting.origin)
+        return Session(
+            "login", profile, providers.shown(arn), account, expires, state, setting.origin
+        )
     if "sso_account_id" in merged or "sso_role_name" in merged:
         try:
-            config = chain.sso_config(ctx, profile)
+            config = providers.sso_config(ctx, profile)
         except Failure:
             config = None
         source = config or merged
@@ -313,16 +316,16 @@ def profile_session(ctx: chain.Context, profile: str) -> Session | None:
             else None
         )
         role = role_setting.value if role_setting and isinstance(role_setting.value, str) else None
-        token = chain.sso_token_state(ctx, config) if config else None
+        token = providers.sso_token_state(ctx, config) if config else None
         state, expires = token if token else ("missing", None)
         where = account_setting or role_setting
         origin = where.origin if where is not None else None
-        principal = f"sso role {chain.shown(role)}" if role else None
+        principal = f"sso role {providers.shown(role)}" if role else None
         return Session(
             "sso",
             profile,
             principal,
-            chain.shown(account) if account else None,
+            providers.shown(account) if account else None,
             expires,
             state,
             origin,

@@ -7,15 +7,15 @@ are masked.  Secrets are never part of a resolution in the first place.
 
 from __future__ import annotations
 
-from awsguard import identity, paths
+from awsguard.predict import identity, paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from awsguard.policy import Finding
-    from awsguard.realcli import CliInfo
-    from awsguard.resolver import Resolution, Session
+    from awsguard.host.realcli import CliInfo
+    from awsguard.judge.policy import Finding
+    from awsguard.predict.resolver import Resolution, Session
 
 SCHEMA = 1
 
@@ -323,7 +323,7 @@ def _command_words(res: Resolution, argv: list[str]) -> str:
 
 
 def _uses_line(res: Resolution, environ: Mapping[str, str]) -> str:
-    from awsguard.policy import source_words
+    from awsguard.judge.policy import source_words
 
     d = _Displayer(environ)
     where = res.found_origin()
@@ -344,7 +344,7 @@ def shim_message(
 ) -> str:
     """The compact stderr block of a warning or a block: what will be used, what it shadows,
     why it matters, the fix, and how to get past it.  Lines are wrapped at ``width``."""
-    from awsguard import chain
+    from awsguard.predict import providers
 
     d = _Displayer(environ)
     command = _command_words(res, argv)
@@ -357,7 +357,7 @@ def shim_message(
         rows.append(("", "  will use  ", _uses_line(res, environ)))
     for session in (res.session, res.source_session):
         if session is not None:
-            winner = chain.LOGIN if session.kind == "login" else chain.SSO
+            winner = providers.LOGIN if session.kind == "login" else providers.SSO
             if res.source != winner:
                 rows.append(("", "  shadows   ", _session_words(session, res.now)))
             break
@@ -419,14 +419,14 @@ def _wrap(prefix: str, text: str, width: int) -> list[str]:
 
 def login_preflight(res: Resolution, environ: Mapping[str, str], style: Style) -> str:
     """Before ``aws login``: the profile's current credentials that will still win afterwards."""
-    from awsguard import chain
-    from awsguard.policy import shadow_fix
+    from awsguard.judge.policy import shadow_fix
+    from awsguard.predict import providers
 
-    if res.source is None or res.source == chain.LOGIN:
+    if res.source is None or res.source == providers.LOGIN:
         return ""
-    if res.source not in chain.ORDER or chain.ORDER.index(res.source) >= chain.ORDER.index(
-        chain.LOGIN
-    ):
+    if res.source not in providers.ORDER or providers.ORDER.index(
+        res.source
+    ) >= providers.ORDER.index(providers.LOGIN):
         return ""
     profile = clean(res.chain_profile)
     return "\n".join(

@@ -7,7 +7,7 @@ Two kinds of caller.  The shell hook of ``awsguard init zsh|bash`` runs ``awsgua
 
 The segment is a fixed set of fields - profile, source, account, region, expires, marker - laid
 out by a small template (``AWSGUARD_PROMPT_FORMAT``).  Every value comes from a file or the
-environment, so it is made visible (:func:`awsguard.render.clean`), cut to length, and then
+environment, so it is made visible (:func:`awsguard.present.report.clean`), cut to length, and then
 escaped for the shell that will show it; colour codes are added after escaping and wrapped so
 the shell does not count them.  Nothing here is ever evaluated by a shell.
 
@@ -18,15 +18,16 @@ from __future__ import annotations
 
 import os
 
-from awsguard import chain, identity, memo, paths
-from awsguard.render import clean
+from awsguard.host import memo
+from awsguard.predict import identity, paths, providers
+from awsguard.present.report import clean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from awsguard.policy import Finding
-    from awsguard.resolver import Resolution
+    from awsguard.judge.policy import Finding
+    from awsguard.predict.resolver import Resolution
 
 DEFAULT_FORMAT = "aws:{profile} {source} {account} {region} {expires} {marker}"
 FIELDS = ("profile", "source", "account", "region", "expires", "marker", "verdict")
@@ -55,20 +56,20 @@ _PROFILE_MAX = 32
 _FIELD_MAX = 40
 _SEGMENT_MAX = 120
 
-# The source in one short word, by botocore method name (chain.ORDER).
+# The source in one short word, by botocore method name (providers.ORDER).
 SOURCE_WORDS = {
-    chain.ENV: "env",
-    chain.ASSUME_ROLE: "role",
-    chain.WEB_IDENTITY: "web-id",
-    chain.SSO: "sso",
-    chain.SHARED_CREDENTIALS: "keys",
-    chain.LOGIN: "login",
-    chain.PROCESS: "process",
-    chain.CONFIG_FILE: "config-keys",
-    chain.EC2_CREDENTIALS_FILE: "keys-file",
-    chain.BOTO_CONFIG: "boto",
-    chain.CONTAINER: "container",
-    chain.IMDS: "imds",
+    providers.ENV: "env",
+    providers.ASSUME_ROLE: "role",
+    providers.WEB_IDENTITY: "web-id",
+    providers.SSO: "sso",
+    providers.SHARED_CREDENTIALS: "keys",
+    providers.LOGIN: "login",
+    providers.PROCESS: "process",
+    providers.CONFIG_FILE: "config-keys",
+    providers.EC2_CREDENTIALS_FILE: "keys-file",
+    providers.BOTO_CONFIG: "boto",
+    providers.CONTAINER: "container",
+    providers.IMDS: "imds",
 }
 
 # The CLI would fail: what to call it in a prompt.
@@ -198,8 +199,9 @@ def _odd_file(path: str) -> str | None:
 
 
 def _compute(env: memo.RecordingEnv, now: float) -> Segment:
-    from awsguard import policy, realcli, settings
-    from awsguard.resolver import resolve
+    from awsguard.host import realcli
+    from awsguard.judge import policy, settings
+    from awsguard.predict.resolver import resolve
 
     # The files every answer depends on, noted before anything reads them (the loaders note
     # them too; the prompt's cache must not depend on that).
@@ -242,7 +244,7 @@ def _compute(env: memo.RecordingEnv, now: float) -> Segment:
 def _known_major(env: Mapping[str, str]) -> int:
     """The real CLI's major version as far as the shim has already learnt it (its cached probe);
     2 when not known.  The prompt never starts the CLI to find out."""
-    from awsguard import findaws, realcli
+    from awsguard.host import findaws, realcli
 
     try:
         path = findaws.find_real_aws(env, skip_dirs=[paths.shim_bin_dir(env)])
@@ -278,7 +280,7 @@ def _region(res: Resolution, env: Mapping[str, str]) -> str:
             return value
     if res.error is not None and res.error.code in ("ConfigParseError", "ProfileNotFound"):
         return ""
-    from awsguard.awsfiles import AwsFiles
+    from awsguard.predict.awsfiles import AwsFiles
 
     files = getattr(res, "files", None)
     if not isinstance(files, AwsFiles):
@@ -356,7 +358,7 @@ def _visible(seg: Segment, res: Resolution, env: Mapping[str, str]) -> bool:
         return seg.verdict != "allow"
     if seg.verdict in ("warn", "block") or res.profile_from != "implicit":
         return True
-    if res.source is not None and res.source != chain.IMDS:
+    if res.source is not None and res.source != providers.IMDS:
         return True
     return res.error is not None and res.error.code != "NoCredentialsError"
 
@@ -601,7 +603,7 @@ def _stamp_dir(environ: Mapping[str, str], session: str) -> str | None:
     if runtime.startswith("/") and os.path.isdir(runtime):
         base = runtime.rstrip("/") + "/awsguard"
     else:
-        from awsguard.realcli import default_cache_dir
+        from awsguard.host.realcli import default_cache_dir
 
         cache = default_cache_dir(environ)
         if cache is None:

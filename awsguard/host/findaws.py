@@ -4,7 +4,7 @@ Walk PATH in order, absolute entries only (Go's os/exec rule: an empty, ``.`` or
 would run whatever ``aws`` the current directory holds), and recognise the shim by identity
 rather than by name, because it may sit on PATH twice, behind a symlinked directory, or be
 symlinked, hard-linked or copied as ``aws`` elsewhere (pyenv#2696, asdf#2166, mise PR #10982;
-shared/reference/hostile-inputs.md §2, items 13-16).  Kept apart from :mod:`awsguard.realcli`
+shared/reference/hostile-inputs.md §2, items 13-16).  Kept apart from :mod:`awsguard.host.realcli`
 (which learns the CLI's version) so that the shim's steady state imports only this.
 """
 
@@ -73,7 +73,7 @@ def _is_executable_file(path: str) -> os.stat_result | None:
 
 def _read_head(path: str, size: int = _MARKER_WINDOW) -> bytes | None:
     """The first ``size`` bytes of a regular file; None if it cannot be read (never blocks)."""
-    from awsguard.paths import read_regular
+    from awsguard.predict.paths import read_regular
 
     try:
         got = read_regular(path, size)

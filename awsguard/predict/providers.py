@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import os
 
-from awsguard import identity, paths
-from awsguard.awsfiles import AwsFiles, Profile, Setting, split_words
-from awsguard.memo import note_path, note_time
+from awsguard.host.memo import note_path, note_time
+from awsguard.predict import identity, paths
+from awsguard.predict.awsfiles import AwsFiles, Profile, Setting, split_words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -883,7 +883,7 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
 
 def boto_config(ctx: Context) -> Found | str:
     """``BotoProvider``: ``[Credentials]`` in ``$BOTO_CONFIG`` only, else /etc/boto.cfg, ~/.boto."""
-    from awsguard import inifile
+    from awsguard.predict import inifile
 
     if "BOTO_CONFIG" in ctx.environ:
         candidates = [ctx.environ["BOTO_CONFIG"]]

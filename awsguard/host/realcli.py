@@ -1,4 +1,4 @@
-"""Learning which CLI the real `aws` is (finding it lives in :mod:`awsguard.findaws`, whose
+"""Learning which CLI the real `aws` is (finding it lives in :mod:`awsguard.host.findaws`, whose
 names are re-exported here).
 
 Knowing the CLI (``cli_info``) needs its major version (v1 and v2 resolve profiles differently,
@@ -6,7 +6,7 @@ cli-credential-semantics.md §12) and, for v1, whether botocore can load ``awscr
 (without it a ``login_session`` profile fails with MissingDependencyException, §5.3).  That takes
 running ``aws --version`` once, so the answer is cached in ``cli.json`` under the cache
 directory, keyed by the file's identity; a shim decision reads that file and stats a few paths
-(the steady state does not even do that: see awsguard.memo).  Everything that starts a process
+(the steady state does not even do that: see awsguard.host.memo).  Everything that starts a process
 or imports ``subprocess``/``json`` is on the miss path.
 """
 
@@ -15,15 +15,14 @@ from __future__ import annotations
 import os
 import time
 
-from awsguard import paths
-
 # The finding half lives in findaws (the shim's steady state imports only that); re-exported.
-from awsguard.findaws import DEPTH_VAR, MAX_DEPTH, _is_executable_file, _read_head, _show
-from awsguard.findaws import SHIM_MARKER as SHIM_MARKER
-from awsguard.findaws import RealCliError as RealCliError
-from awsguard.findaws import find_real_aws as find_real_aws
-from awsguard.memo import note_path
-from awsguard.paths import default_cache_dir as default_cache_dir
+from awsguard.host.findaws import DEPTH_VAR, MAX_DEPTH, _is_executable_file, _read_head, _show
+from awsguard.host.findaws import SHIM_MARKER as SHIM_MARKER
+from awsguard.host.findaws import RealCliError as RealCliError
+from awsguard.host.findaws import find_real_aws as find_real_aws
+from awsguard.host.memo import note_path
+from awsguard.predict import paths
+from awsguard.predict.paths import default_cache_dir as default_cache_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
