@@ -119,24 +119,23 @@ def decide(argv: list[str], environ: Mapping[str, str], real: str) -> tuple[str,
         return "", None
     import time
 
-    from awsguard.host import memo
+    from awsguard.host import dirs, memo, record
     from awsguard.predict import argv as argv_mod
-    from awsguard.predict import paths
 
     parsed = (argv_mod.parse(argv, 1), argv_mod.parse(argv, 2))
     key = decision_key(argv, real, parsed)
-    cache_dir = paths.default_cache_dir(environ)
+    cache_dir = dirs.default_cache_dir(environ)
     now = time.time()
     if memo.lookup(key, environ, cache_dir, now):
         return "", None
-    renv = memo.RecordingEnv(environ)
-    memo.start()
+    renv = record.RecordingEnv(environ)
+    record.start()
     _arm(_timeout(environ))
     try:
         text, code, quiet = _decide(argv, parsed, renv, real, cache_dir)
     finally:
         _arm(0)
-        rec = memo.stop()
+        rec = record.stop()
     if quiet and rec is not None:
         memo.store(key, renv, rec, cache_dir, now)
     return text, code
@@ -148,7 +147,7 @@ def decision_key(
     """The decision's inputs known before deciding: the command line as either major version
     parses it (``parsed``, computed when not given), and the real aws.  The rest is recorded
     while deciding (awsguard.host.memo)."""
-    from awsguard.host import memo
+    from awsguard.host import record
 
     if parsed is None:
         from awsguard.predict import argv as argv_mod
@@ -159,7 +158,7 @@ def decision_key(
         parsed[1].key(),
         bool(argv) and argv[-1] == "help",
         real,
-        memo.stat_key(real),
+        record.stat_key(real),
     )
 
 
@@ -237,8 +236,7 @@ def _never_judged(args: CliArgs, argv: list[str]) -> bool:
 
 
 def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
-    from awsguard.host import findaws
-    from awsguard.predict import paths
+    from awsguard.host import dirs, findaws
 
     depth = _depth(environ)
     if depth >= MAX_DEPTH:
@@ -248,7 +246,7 @@ def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
             errors.NO_REAL_AWS,
         )
     own = [self_path] if self_path else []
-    skip = [paths.shim_bin_dir(environ)]
+    skip = [dirs.shim_bin_dir(environ)]
     if self_path:
         skip.append(os.path.dirname(self_path) or "/")
     try:

@@ -65,7 +65,8 @@ def test_resolver_imports_no_third_party_module(tmp_path):
 def test_probe_detects_a_forbidden_import(tmp_path):
     """Negative control: the same probe does see botocore when something imports it."""
     probe = PROBE.replace(
-        "from awsguard.judge import policy\n", "import botocore\nfrom awsguard.judge import policy\n"
+        "from awsguard.judge import policy\n",
+        "import botocore\nfrom awsguard.judge import policy\n",
     )
     assert probe != PROBE
     out = subprocess.run(

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from awsguard import shim
-from awsguard.host import memo, realcli
+from awsguard.host import dirs, memo
 
 pytestmark = [pytest.mark.usefixtures("no_external_network")]
 
@@ -277,7 +277,7 @@ def test_the_memo_expires_with_the_session(sandbox, tmp_path):
     }
     assert _decide(list(scn.argv), env, sandbox["real"]) == ("", None)
     key = shim.decision_key(list(scn.argv), sandbox["real"])
-    cache_dir = realcli.default_cache_dir(env)
+    cache_dir = dirs.default_cache_dir(env)
     assert cache_dir is not None and cache_dir.startswith(sandbox["cache"])
     assert memo.lookup(key, env, cache_dir, time.time())
     assert memo.lookup(key, env, cache_dir, at_expiry - 5)
@@ -383,7 +383,7 @@ def test_a_change_that_matters_is_never_answered_from_the_memo(sandbox, change):
     assert memo.lookup(
         shim.decision_key(argv1, real),
         env1,
-        realcli.default_cache_dir(env1),
+        dirs.default_cache_dir(env1),
         __import__("time").time(),
     )
 
@@ -420,7 +420,7 @@ def test_nothing_is_remembered_about_a_file_written_just_now(sandbox):
     }
     argv = ["--profile", "dev", "sts", "get-caller-identity"]
     key = shim.decision_key(argv, real)
-    cache_dir = realcli.default_cache_dir(env)
+    cache_dir = dirs.default_cache_dir(env)
     config = os.path.join(home, ".aws", "config")
     with open(config, "a") as f:
         f.write("output = json\n")  # written just now

@@ -18,12 +18,12 @@ from hypothesis import strategies as st
 from pytest_mock import MockerFixture
 
 from awsguard.host import realcli
+from awsguard.host.dirs import default_cache_dir
 from awsguard.host.realcli import (
     SHIM_MARKER,
     CliInfo,
     RealCliError,
     cli_info,
-    default_cache_dir,
     find_real_aws,
     major_for_semantics,
     parse_version_output,
@@ -534,43 +534,6 @@ def test_surrogate_path_round_trips_through_cache(
     assert runs(counter) == 1
 
 
-# The cache's JSON reader (json itself imports re) must read whatever json.dumps writes.
-
-json_values = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.text(st.characters(codec=None, exclude_categories=())),
-    lambda inner: (
-        st.lists(inner, max_size=4)
-        | st.dictionaries(st.text(st.characters(exclude_categories=())), inner, max_size=4)
-    ),
-    max_leaves=20,
-)
-
-
-@given(json_values, st.booleans(), st.sampled_from([None, 1]))
-def test_json_reader_reads_what_json_writes(
-    value: object, ascii_only: bool, indent: int | None
-) -> None:
-    text = json.dumps(value, ensure_ascii=ascii_only, indent=indent)
-    assert realcli._json_loads(text) == value
-
-
-@given(st.text(alphabet='{}[]",:0123456789-.eEtrufalsn \\u\x01abcdefAB', max_size=40))
-@example('"\\ud83d\\ude00"')
-@example('"\\udcff"')
-@example("[01]")
-@example('{"a": 1.5}')
-def test_json_reader_agrees_or_refuses(text: str) -> None:
-    try:
-        ours = realcli._json_loads(text)
-    except (ValueError, RecursionError):
-        return
-    # Where it answers, it answers like json (which is stricter only about raw control characters).
-    assert ours == json.loads(text, strict=False)
-
-
 # --- CRT detection through the interpreter ---------------------------------------------------
 
 
@@ -998,10 +961,9 @@ def test_cache_hit_imports_nothing_heavy(tmp_path: Path, env: dict[str, str], ca
         check=True,
     ).stdout.split()
     assert "awsguard.host.realcli" in out
+    # json is allowed: a full decision imports it anyway to read login and SSO caches, so the
+    # cache is plain JSON read by json (the steady state answers from the memo without it).
     heavy = (
-        "re",
-        "json",
-        "_json",
         "subprocess",
         "datetime",
         "hashlib",

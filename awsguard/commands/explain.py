@@ -19,13 +19,12 @@ if TYPE_CHECKING:
 
 def discover_cli(environ: Mapping[str, str]) -> tuple[CliInfo | None, int | None, bool | None]:
     """The real aws (or None), the major version whose rules apply, and whether it has awscrt."""
-    from awsguard.host import realcli
-    from awsguard.judge import settings
+    from awsguard.host import dirs, realcli
 
     try:
-        path = realcli.find_real_aws(environ, skip_dirs=[settings.shim_bin_dir(environ)])
+        path = realcli.find_real_aws(environ, skip_dirs=[dirs.shim_bin_dir(environ)])
         info = (
-            realcli.cli_info(path, environ, cache_dir=realcli.default_cache_dir(environ))
+            realcli.cli_info(path, environ, cache_dir=dirs.default_cache_dir(environ))
             if path
             else None
         )
@@ -46,7 +45,7 @@ def run(
 ) -> int:
     out = out or sys.stdout
     info, major, crt = discover_cli(environ)
-    from awsguard.predict.paths import default_cache_dir
+    from awsguard.host.dirs import default_cache_dir
 
     res = resolve(aws_args, environ, major=major, crt=crt, cache_dir=default_cache_dir(environ))
     from awsguard.judge import settings

@@ -73,7 +73,7 @@ def _is_executable_file(path: str) -> os.stat_result | None:
 
 def _read_head(path: str, size: int = _MARKER_WINDOW) -> bytes | None:
     """The first ``size`` bytes of a regular file; None if it cannot be read (never blocks)."""
-    from awsguard.predict.paths import read_regular
+    from awsguard.host.fileio import read_regular
 
     try:
         got = read_regular(path, size)

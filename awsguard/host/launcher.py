@@ -19,9 +19,9 @@ import os
 import sys
 
 from awsguard import __version__, errors
+from awsguard.host import dirs
+from awsguard.host.fileio import read_regular
 from awsguard.host.findaws import SHIM_MARKER
-from awsguard.judge import settings
-from awsguard.predict import paths
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def render(python: str, dirs: list[str], target: str) -> bytes:
 
 
 def launcher_path(environ: Mapping[str, str]) -> str:
-    return settings.shim_bin_dir(environ) + "/aws"
+    return dirs.shim_bin_dir(environ) + "/aws"
 
 
 def status(environ: Mapping[str, str], python: str | None = None) -> str:
@@ -104,7 +104,7 @@ def status(environ: Mapping[str, str], python: str | None = None) -> str:
         # attempted), and a symlink is never followed.
         if (os.lstat(target).st_mode & 0o170000) != 0o100000:
             return "foreign"
-        got = paths.read_regular(target, len(want) + 1, nofollow=True)
+        got = read_regular(target, len(want) + 1, nofollow=True)
     except FileNotFoundError:
         return "missing"
     except OSError:

@@ -24,16 +24,13 @@ when this user owns it (see :func:`read_marshal`).
 
 from __future__ import annotations
 
-import os
-
-# The ABC itself, without importing the `collections` package (~2 ms): `os` has loaded it.
-from _collections_abc import Mapping
-
 from awsguard import __version__
+from awsguard.host.fileio import atomic_replace, read_private
+from awsguard.host.record import Recording, RecordingEnv, StatKey, stat_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Mapping
     from typing import TypeVar
 
     T = TypeVar("T")
@@ -43,11 +40,6 @@ SCHEMA = (1, __version__)
 MAX_AGE = 300.0  # seconds: a bound on anything time-dependent we failed to see
 MAX_ENTRIES = 32
 FILE = "shim-decisions.marshal"
-
-StatKey = tuple[int, int, int, int, int, int] | int
-_MISSING = 0  # stat key of a path that does not exist (ENOENT / ENOTDIR)
-_ERROR = 1  # stat key of a path that could not be examined (any other error)
-
 
 # A file written this recently may be written again within the same timestamp tick (file times
 # come from a coarse clock; some filesystems keep whole seconds) with the same size, and its
@@ -95,108 +87,6 @@ def by_file(
     return value
 
 
-def stat_key(path: str) -> StatKey:
-    try:
-        st = os.stat(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return _MISSING
-    except (OSError, ValueError):
-        return _ERROR
-    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_mode)
-
-
-class _Recording:
-    __slots__ = ("paths", "replaced", "times")
-
-    def __init__(self) -> None:
-        self.paths: dict[str, StatKey] = {}
-        self.times: list[float] = []
-        self.replaced: set[str] = set()  # only ever written by rename: no racy rewrite
-
-
-_active: _Recording | None = None
-
-
-def note_path(path: str, *, replaced: bool = False) -> None:
-    """The decision is about to depend on ``path`` (its content, type or existence).
-
-    Call it *before* looking at the file: a change between the two makes the next lookup miss.
-    ``replaced``: awsguard's own file, only ever written to a temporary name and renamed into
-    place, so every write gives it a new inode and the racy-rewrite rule need not wait for it.
-    """
-    rec = _active
-    if rec is not None and path not in rec.paths:
-        rec.paths[path] = stat_key(path)
-        if replaced:
-            rec.replaced.add(path)
-
-
-def note_time(ts: float) -> None:
-    """The decision compared ``ts`` (an expiry) with the current time."""
-    rec = _active
-    if rec is not None:
-        rec.times.append(ts)
-
-
-class RecordingEnv(Mapping[str, str]):
-    """A read-only view of an environment that remembers which names were asked for.
-
-    Supports what the resolver uses of a mapping: ``get``, ``[]``, ``in``.  Iterating over all
-    names marks the whole environment as read.
-    """
-
-    __slots__ = ("_env", "read", "whole")
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._env = env
-        self.read: dict[str, str | None] = {}
-        self.whole = False
-
-    @property
-    def inner(self) -> Mapping[str, str]:
-        """The environment itself: reads through it are not recorded."""
-        return self._env
-
-    def __getitem__(self, name: str) -> str:
-        value = self._env.get(name)
-        self.read[name] = value
-        if value is None:
-            raise KeyError(name)
-        return value
-
-    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
-        value = self._env.get(name)
-        self.read[name] = value
-        return default if value is None else value
-
-    def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        value = self._env.get(name)
-        self.read[name] = value
-        return value is not None
-
-    def __iter__(self) -> Iterator[str]:
-        self.whole = True
-        return iter(self._env)
-
-    def __len__(self) -> int:
-        self.whole = True
-        return len(self._env)
-
-
-def start() -> None:
-    """Begin recording the inputs of one decision."""
-    global _active
-    _active = _Recording()
-
-
-def stop() -> _Recording | None:
-    global _active
-    rec, _active = _active, None
-    return rec
-
-
 def _path(cache_dir: str) -> str:
     return f"{cache_dir}/{FILE}"
 
@@ -230,7 +120,7 @@ def lookup(
 def store(
     key: tuple[object, ...],
     env: RecordingEnv,
-    rec: _Recording,
+    rec: Recording,
     cache_dir: str | None,
     now: float,
 ) -> None:
@@ -264,17 +154,12 @@ def read_marshal(path: str) -> object:
     not writable by others are trusted: marshal data must come from us."""
     import marshal
 
-    from awsguard.predict.paths import read_regular
-
     limit = 64 << 20
     try:
-        got = read_regular(path, limit + 1)
-        if got is None:
+        got = read_private(path, limit + 1, derived=True)
+        if got is None or len(got) > limit:
             return None
-        data, st = got
-        if st.st_uid != os.getuid() or st.st_mode & 0o022 or len(data) > limit:
-            return None
-        return marshal.loads(data)
+        return marshal.loads(got)
     except (OSError, ValueError, EOFError, TypeError):
         return None
 
@@ -283,22 +168,11 @@ def write_marshal(path: str, value: object) -> None:
     """Atomically replace ``path`` with ``value``; a failure leaves things as they were."""
     import marshal
 
-    directory = path.rpartition("/")[0]
-    tmp = f"{path}.{os.getpid()}.tmp"
     try:
         data = marshal.dumps(value)  # type: ignore[arg-type]
-        os.makedirs(directory, mode=0o700, exist_ok=True)
-        fd = os.open(
-            tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600
-        )
-        try:
-            while data:
-                data = data[os.write(fd, data) :]
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-    except (OSError, ValueError):
-        import contextlib
-
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+    except ValueError:
+        return
+    try:
+        atomic_replace(path, data, mode=0o600, make_parents=True)
+    except OSError:
+        pass

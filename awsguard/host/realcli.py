@@ -15,14 +15,14 @@ from __future__ import annotations
 import os
 import time
 
+from awsguard.host.fileio import atomic_replace, read_private
+
 # The finding half lives in findaws (the shim's steady state imports only that); re-exported.
 from awsguard.host.findaws import DEPTH_VAR, MAX_DEPTH, _is_executable_file, _read_head, _show
 from awsguard.host.findaws import SHIM_MARKER as SHIM_MARKER
 from awsguard.host.findaws import RealCliError as RealCliError
 from awsguard.host.findaws import find_real_aws as find_real_aws
-from awsguard.host.memo import note_path
-from awsguard.predict import paths
-from awsguard.predict.paths import default_cache_dir as default_cache_dir
+from awsguard.host.record import note_path
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -155,8 +155,6 @@ def cli_info(
         return _info(path, None, forced, environ)
     ident = [st.st_mtime_ns, st.st_size, st.st_ino, st.st_dev]
     note_path(real)
-    if cache_dir:
-        note_path(os.path.join(cache_dir, CACHE_FILE), replaced=True)  # see _write_cache
     cache = _read_cache(cache_dir) if cache_dir else None
     entry = _cached_entry(cache, real, ident, environ)
     if entry is None and forced is None and probe:
@@ -203,15 +201,17 @@ def _info(
 
 
 def _read_cache(cache_dir: str) -> dict[str, object] | None:
+    import json
+
     try:
-        got = paths.read_regular(os.path.join(cache_dir, CACHE_FILE), _CACHE_MAX_BYTES + 1)
+        # Only a file this user owns and others cannot write: it steers which rules apply.
+        data = read_private(os.path.join(cache_dir, CACHE_FILE), _CACHE_MAX_BYTES + 1)
     except (OSError, ValueError):
         return None
-    if got is None or len(got[0]) > _CACHE_MAX_BYTES:
+    if data is None or len(data) > _CACHE_MAX_BYTES:
         return None
-    data = got[0]
     try:
-        cache = _json_loads(data.decode("utf-8"))
+        cache = json.loads(data.decode("utf-8"))
     except (ValueError, RecursionError):
         return None
     if not isinstance(cache, dict) or cache.get("schema") != _CACHE_SCHEMA:
@@ -256,7 +256,6 @@ def _write_cache(
     cache_dir: str, old: dict[str, object] | None, real: str, entry: dict[str, object]
 ) -> None:
     """Atomically store ``entry``; any failure leaves the cache as it was, silently."""
-    import contextlib
     import json
 
     entries = old.get("entries") if old is not None else None
@@ -265,154 +264,13 @@ def _write_cache(
     kept[real] = entry
     while len(kept) > _CACHE_MAX_ENTRIES:
         del kept[next(iter(kept))]
-    tmp = None
+    text = json.dumps({"schema": _CACHE_SCHEMA, "entries": kept}, separators=(",", ":")) + "\n"
     try:
-        text = json.dumps({"schema": _CACHE_SCHEMA, "entries": kept}, separators=(",", ":")) + "\n"
-        os.makedirs(cache_dir, mode=0o700, exist_ok=True)
-        tmp = os.path.join(cache_dir, f".{CACHE_FILE}.{os.getpid()}.{time.monotonic_ns()}.tmp")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
-        fd = os.open(tmp, flags, 0o600)
-        try:
-            data = text.encode("ascii")
-            while data:
-                data = data[os.write(fd, data) :]
-        finally:
-            os.close(fd)
-        os.replace(tmp, os.path.join(cache_dir, CACHE_FILE))
-        tmp = None
+        # Replaced by rename, never rewritten in place: every write is a new inode, which is why
+        # note_path(..., replaced=True) may skip the racy-rewrite wait for it.
+        atomic_replace(os.path.join(cache_dir, CACHE_FILE), text.encode("ascii"), make_parents=True)
     except (OSError, ValueError):
         pass
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-
-
-# A small JSON reader: ``json`` imports ``re`` (~8 ms) and even ``_json`` costs a shared-library
-# load; the cache is a few hundred bytes that only awsguard writes (with ensure_ascii, no floats).
-# Anything it does not understand is a ValueError, which makes the cache a miss.
-
-_JSON_WS = " \t\n\r"
-_JSON_ESCAPES = {
-    '"': '"',
-    "\\": "\\",
-    "/": "/",
-    "b": "\b",
-    "f": "\f",
-    "n": "\n",
-    "r": "\r",
-    "t": "\t",
-}
-_HEX = frozenset("0123456789abcdefABCDEF")
-
-
-def _json_loads(text: str) -> object:
-    value, i = _json_value(text, _json_skip(text, 0), 0)
-    if _json_skip(text, i) != len(text):
-        raise ValueError("trailing data")
-    return value
-
-
-def _json_skip(s: str, i: int) -> int:
-    n = len(s)
-    while i < n and s[i] in _JSON_WS:
-        i += 1
-    return i
-
-
-def _json_value(s: str, i: int, depth: int) -> tuple[object, int]:
-    if depth > 16:
-        raise ValueError("too deep")
-    c = s[i : i + 1]
-    if c == '"':
-        return _json_string(s, i)
-    if c == "{":
-        obj: dict[str, object] = {}
-        i = _json_skip(s, i + 1)
-        if s[i : i + 1] == "}":
-            return obj, i + 1
-        while True:
-            if s[i : i + 1] != '"':
-                raise ValueError("key expected")
-            key, i = _json_string(s, i)
-            i = _json_skip(s, i)
-            if s[i : i + 1] != ":":
-                raise ValueError("':' expected")
-            obj[key], i = _json_value(s, _json_skip(s, i + 1), depth + 1)
-            i = _json_skip(s, i)
-            c = s[i : i + 1]
-            if c == "}":
-                return obj, i + 1
-            if c != ",":
-                raise ValueError("',' expected")
-            i = _json_skip(s, i + 1)
-    if c == "[":
-        arr: list[object] = []
-        i = _json_skip(s, i + 1)
-        if s[i : i + 1] == "]":
-            return arr, i + 1
-        while True:
-            item, i = _json_value(s, i, depth + 1)
-            arr.append(item)
-            i = _json_skip(s, i)
-            c = s[i : i + 1]
-            if c == "]":
-                return arr, i + 1
-            if c != ",":
-                raise ValueError("',' expected")
-            i = _json_skip(s, i + 1)
-    for word, constant in (("true", True), ("false", False), ("null", None)):
-        if s.startswith(word, i):
-            return constant, i + len(word)
-    j = i + 1 if c == "-" else i
-    k = j
-    while k < len(s) and "0" <= s[k] <= "9":
-        k += 1
-    if k == j or (s[j] == "0" and k > j + 1) or s[k : k + 1] in (".", "e", "E"):
-        raise ValueError("unsupported number")
-    return int(s[i:k]), k
-
-
-def _json_string(s: str, i: int) -> tuple[str, int]:
-    """The string literal starting at ``s[i] == '"'``."""
-    j = i + 1
-    end = s.find('"', j)
-    if end < 0:
-        raise ValueError("unterminated string")
-    if "\\" not in s[j:end]:
-        return s[j:end], end + 1
-    out: list[str] = []
-    while True:
-        quote = s.find('"', j)
-        slash = s.find("\\", j)
-        if quote < 0:
-            raise ValueError("unterminated string")
-        if slash < 0 or quote < slash:
-            out.append(s[j:quote])
-            return "".join(out), quote + 1
-        out.append(s[j:slash])
-        escape = s[slash + 1 : slash + 2]
-        if escape != "u":
-            if escape not in _JSON_ESCAPES:
-                raise ValueError("bad escape")
-            out.append(_JSON_ESCAPES[escape])
-            j = slash + 2
-            continue
-        code = _hex4(s, slash + 2)
-        j = slash + 6
-        if 0xD800 <= code < 0xDC00 and s.startswith("\\u", j):
-            low = _hex4(s, j + 2)
-            if 0xDC00 <= low < 0xE000:
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
-                j += 6
-        out.append(chr(code))
-
-
-def _hex4(s: str, i: int) -> int:
-    digits = s[i : i + 4]
-    if len(digits) != 4 or not _HEX.issuperset(digits):
-        raise ValueError("bad \\u escape")
-    return int(digits, 16)
 
 
 # --- Probing (cache misses only) --------------------------------------------------------------

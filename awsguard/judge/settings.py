@@ -13,11 +13,10 @@ from __future__ import annotations
 import os
 
 from awsguard import __version__, errors
+from awsguard.host import dirs
 from awsguard.host.memo import read_marshal as read_marshal  # re-exported
 from awsguard.host.memo import write_marshal as write_marshal
 from awsguard.predict import paths
-from awsguard.predict.paths import data_dir as data_dir
-from awsguard.predict.paths import shim_bin_dir as shim_bin_dir
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -141,7 +140,7 @@ def policy_file(environ: Mapping[str, str]) -> str:
     if environ.get("AWSGUARD_CONFIG"):
         return paths.expand(environ["AWSGUARD_CONFIG"], environ)
     return (
-        paths.xdg_dir(environ, "XDG_CONFIG_HOME", "~/.config").rstrip("/") + "/awsguard/config.toml"
+        dirs.xdg_dir(environ, "XDG_CONFIG_HOME", "~/.config").rstrip("/") + "/awsguard/config.toml"
     )
 
 
@@ -191,9 +190,9 @@ def _read_policy(path: str, cache_dir: str | None, *, explicit: bool = False) ->
     regular file (or ``/dev/null``, "no policy"): a typo there must not silently drop the
     protection the user asked for.
     """
-    from awsguard.host.memo import note_path
+    from awsguard.host.record import note_path
 
-    note_path(path)
+    note_path(path)  # the stat below decides as much as the read
     try:
         st = os.stat(path)
     except (OSError, ValueError):
@@ -224,8 +223,10 @@ def _read_policy(path: str, cache_dir: str | None, *, explicit: bool = False) ->
 def _parse_policy(path: str) -> _Parsed:
     import tomllib
 
+    from awsguard.host.fileio import read_regular
+
     try:
-        got = paths.read_regular(path)  # a FIFO swapped in after the stat must not hang aws
+        got = read_regular(path)  # a FIFO swapped in after the stat must not hang aws
         if got is None:
             raise SettingsError(f"the policy file {_where(path)} is not a regular file")
         data = tomllib.loads(got[0].decode("utf-8"))

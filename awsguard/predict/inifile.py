@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import os
 
-from awsguard.host.memo import note_path
+from awsguard.host.fileio import decode_newlines, is_regular, read_regular
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -617,16 +617,14 @@ def _read(path: str) -> tuple[bytes, bool, os.stat_result | None] | None:
     with fstat, so a FIFO swapped in after the stat cannot hang us.
     """
     try:
-        st = os.stat(path)
-    except (OSError, ValueError):  # os.path.isfile catches the same
-        return None
-    if not _is_reg(st.st_mode):
-        return None
-    from awsguard.predict.paths import read_regular
-
-    try:
         got = read_regular(path)
-    except OSError:
+    except (OSError, ValueError):
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):  # os.path.isfile catches the same: no file
+            return None
+        if not is_regular(st.st_mode):
+            return None
         # configparser.read skips a file it cannot open, and catches OSError raised while
         # reading too. What it had parsed so far would stay in the parser; we cannot know how
         # far it got, so report it as unreadable.
@@ -634,10 +632,6 @@ def _read(path: str) -> tuple[bytes, bool, os.stat_result | None] | None:
     if got is None:
         return None  # swapped for a FIFO or device after the stat
     return got[0], False, got[1]
-
-
-def _is_reg(mode: int) -> bool:
-    return (mode & 0o170000) == 0o100000  # stat.S_ISREG without importing stat
 
 
 def _decode(data: bytes, path: str) -> str:
@@ -653,9 +647,7 @@ def _decode(data: bytes, path: str) -> str:
         head = data[: exc.start]
         line = head.count(b"\n") + head.count(b"\r") - head.count(b"\r\n") + 1
         raise ParseError(path, line, INVALID_UTF8) from None
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
+    return decode_newlines(text)
 
 
 def _make(path: str, text: str, validate: bool) -> IniFile:
@@ -676,7 +668,6 @@ def load(path: str, *, validate: bool = True) -> IniFile | None:
     ``validate=False`` whole-file validation is skipped: the sections asked for are still exact,
     and ParseError is raised for problems found while reading them.
     """
-    note_path(path)
     got = _read(path)
     if got is None:
         return None

@@ -91,7 +91,6 @@ def _passwd_home(user: str | None) -> str | None:
 
 
 def _getuid() -> int:
-    import os
 
     return os.getuid()
 
@@ -134,73 +133,3 @@ def display(path: str, environ: Mapping[str, str]) -> str:
     if home and (path == home or path.startswith(home + "/")):
         return "~" + path[len(home) :]
     return path
-
-
-# -- awsguard's own places -------------------------------------------------------------------
-
-
-def default_cache_dir(environ: Mapping[str, str]) -> str | None:
-    """``$XDG_CACHE_HOME/awsguard``, else ``~/.cache/awsguard``; None without a usable home."""
-    xdg = environ.get("XDG_CACHE_HOME", "")
-    if xdg.startswith("/"):  # the XDG spec: relative values are ignored
-        return xdg.rstrip("/") + "/awsguard"
-    if environ.get("HOME") == "":
-        return None
-    path = expanduser("~/.cache/awsguard", environ)
-    return path if path.startswith("/") and not path.startswith("//") else None
-
-
-def xdg_dir(environ: Mapping[str, str], name: str, default: str) -> str:
-    """An XDG base directory; relative values are ignored, as the XDG spec says."""
-    value = environ.get(name, "")
-    if not value.startswith("/"):
-        value = expanduser(default, environ)
-    return value.rstrip("/") or "/"
-
-
-def data_dir(environ: Mapping[str, str]) -> str:
-    """``${AWSGUARD_HOME:-${XDG_DATA_HOME:-~/.local/share}/awsguard}`` (DESIGN.md §5.4)."""
-    if environ.get("AWSGUARD_HOME"):
-        return expand(environ["AWSGUARD_HOME"], environ)
-    return xdg_dir(environ, "XDG_DATA_HOME", "~/.local/share").rstrip("/") + "/awsguard"
-
-
-def shim_bin_dir(environ: Mapping[str, str]) -> str:
-    return data_dir(environ) + "/bin"
-
-
-# -- reading a file that may be anything --------------------------------------------------------
-
-
-def read_regular(
-    path: str, limit: int | None = None, *, nofollow: bool = False
-) -> tuple[bytes, os.stat_result] | None:
-    """The bytes of ``path`` (at most ``limit``) and the fstat of what was read, when it is a
-    regular file; None when it is a FIFO, a device or a socket.
-
-    Opened non-blocking and checked with fstat after opening: a FIFO where a file is expected
-    (or swapped in after a stat) must never hang awsguard.  Raises OSError when it cannot be
-    opened or read, ``IsADirectoryError`` for a directory (what ``open()`` raises),
-    ``OSError(ELOOP)`` for a symlink with ``nofollow``.
-    """
-    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if nofollow else 0)
-    fd = os.open(path, flags)
-    try:
-        st = os.fstat(fd)
-        kind = st.st_mode & 0o170000
-        if kind != 0o100000:
-            if kind == 0o040000:
-                raise IsADirectoryError(21, "Is a directory", path)
-            return None
-        chunks = []
-        left = limit
-        while left is None or left > 0:
-            chunk = os.read(fd, 1 << 20 if left is None else min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            if left is not None:
-                left -= len(chunk)
-        return b"".join(chunks), st
-    finally:
-        os.close(fd)

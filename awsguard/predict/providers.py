@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import os
 
-from awsguard.host.memo import note_path, note_time
+from awsguard.host.fileio import decode_newlines, read_regular
+from awsguard.host.record import note_path, note_time
 from awsguard.predict import identity, paths
 from awsguard.predict.awsfiles import AwsFiles, Profile, Setting, split_words
 
@@ -836,9 +837,8 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
     if "AWS_CREDENTIAL_FILE" not in ctx.environ:
         return "AWS_CREDENTIAL_FILE is not set"
     path = paths.expanduser(ctx.environ["AWS_CREDENTIAL_FILE"], ctx.environ)
-    note_path(path)
     try:
-        got = paths.read_regular(path)
+        got = read_regular(path)
     except OSError:
         raise Failure(
             "ConfigNotFound",
@@ -934,9 +934,8 @@ def container(ctx: Context) -> Found | str:
     token_file = e.get("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE")
     token: str | None = None
     if token_file is not None:
-        note_path(token_file)
         try:
-            got = paths.read_regular(token_file)
+            got = read_regular(token_file)
             if got is None:
                 # A FIFO or a device: the CLI's open() would wait on it; awsguard does not.
                 raise Failure(
@@ -945,7 +944,7 @@ def container(ctx: Context) -> Found | str:
                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
                 )
             # Text mode, as the CLI reads it: universal newlines (only CR/LF presence matters).
-            token = got[0].decode("utf-8").replace("\r\n", "\n").replace("\r", "\n")
+            token = decode_newlines(got[0].decode("utf-8"))
         except OSError as exc:
             raise Failure(
                 type(exc).__name__,
@@ -1026,13 +1025,12 @@ def _load_json_strict(path: str) -> object:
     """``json.load(open(path))`` as JSONFileCache does; ValueError for anything it rejects."""
     import json
 
-    note_path(path)
     try:
-        got = paths.read_regular(path)
+        got = read_regular(path)
     except OSError:
         raise ValueError("unreadable") from None
     if got is None:
         raise ValueError("not a regular file")  # JSONFileCache's isfile() says "no entry"
     # json.load of a text-mode file: UTF-8 (a decode error is a ValueError too), universal
     # newlines, which JSON treats alike (whitespace outside strings, invalid inside them).
-    return json.loads(got[0].decode("utf-8").replace("\r\n", "\n").replace("\r", "\n"))
+    return json.loads(decode_newlines(got[0].decode("utf-8")))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import os
 
-from awsguard.host import memo
+from awsguard.host import record
 from awsguard.predict import identity, paths, providers
 from awsguard.present.report import clean
 
@@ -141,7 +141,7 @@ class Inputs:
 
     def __init__(self) -> None:
         self.names: list[str] = []
-        self.paths: dict[str, memo.StatKey] = {}
+        self.paths: dict[str, record.StatKey] = {}
         self.times: list[float] = []
         self.whole = False
 
@@ -155,15 +155,15 @@ def compute(environ: Mapping[str, str], now: float | None = None) -> tuple[Segme
 
     if now is None:
         now = time.time()
-    env = memo.RecordingEnv(environ)
+    env = record.RecordingEnv(environ)
     inputs = Inputs()
-    memo.start()
+    record.start()
     try:
         seg = _compute(env, now)
     except Exception:  # a prompt shows `?`; `awsguard explain` tells the story
         seg = _problem("awsguard failed")
     finally:
-        rec = memo.stop()
+        rec = record.stop()
     if rec is not None:
         inputs.paths = dict(rec.paths)
         inputs.times = list(rec.times)
@@ -198,17 +198,17 @@ def _odd_file(path: str) -> str | None:
     return "not a file"
 
 
-def _compute(env: memo.RecordingEnv, now: float) -> Segment:
-    from awsguard.host import realcli
+def _compute(env: record.RecordingEnv, now: float) -> Segment:
+    from awsguard.host import dirs, realcli
     from awsguard.judge import policy, settings
     from awsguard.predict.resolver import resolve
 
     # The files every answer depends on, noted before anything reads them (the loaders note
     # them too; the prompt's cache must not depend on that).
-    memo.note_path(settings.policy_file(env))
+    record.note_path(settings.policy_file(env))
     files = (("config", paths.config_file(env)), ("credentials", paths.credentials_file(env)))
     for label, path in files:
-        memo.note_path(path)
+        record.note_path(path)
         why = _odd_file(path)
         if why is not None:
             return _problem(f"{label} {why}", _profile_guess(env))
@@ -218,7 +218,7 @@ def _compute(env: memo.RecordingEnv, now: float) -> Segment:
         major = realcli.major_override(env) or _known_major(env.inner)
     except realcli.RealCliError:
         return _problem("bad AWSGUARD_CLI_MAJOR", _profile_guess(env))
-    res = resolve([], env, major=major, now=now, cache_dir=realcli.default_cache_dir(env))
+    res = resolve([], env, major=major, now=now, cache_dir=dirs.default_cache_dir(env))
     seg = Segment()
     seg.profile = clean(res.profile, _PROFILE_MAX)
     seg.source_method = res.source
@@ -227,7 +227,7 @@ def _compute(env: memo.RecordingEnv, now: float) -> Segment:
     seg.region = clean(_region(res, env), _FIELD_MAX)
     _expiry(seg, res, env, now)
     try:
-        loaded = settings.load(env, cache_dir=realcli.default_cache_dir(env))
+        loaded = settings.load(env, cache_dir=dirs.default_cache_dir(env))
         findings, _ = policy.judge(res, env, settings=loaded)
     except Exception:  # a bad policy file: say so, never a traceback in a prompt
         findings = []
@@ -244,13 +244,13 @@ def _compute(env: memo.RecordingEnv, now: float) -> Segment:
 def _known_major(env: Mapping[str, str]) -> int:
     """The real CLI's major version as far as the shim has already learnt it (its cached probe);
     2 when not known.  The prompt never starts the CLI to find out."""
-    from awsguard.host import findaws, realcli
+    from awsguard.host import dirs, findaws, realcli
 
     try:
-        path = findaws.find_real_aws(env, skip_dirs=[paths.shim_bin_dir(env)])
+        path = findaws.find_real_aws(env, skip_dirs=[dirs.shim_bin_dir(env)])
         if path is None:
             return 2
-        info = realcli.cli_info(path, env, cache_dir=paths.default_cache_dir(env), probe=False)
+        info = realcli.cli_info(path, env, cache_dir=dirs.default_cache_dir(env), probe=False)
     except (realcli.RealCliError, OSError):
         return 2
     return 1 if info.major == 1 else 2
@@ -603,7 +603,7 @@ def _stamp_dir(environ: Mapping[str, str], session: str) -> str | None:
     if runtime.startswith("/") and os.path.isdir(runtime):
         base = runtime.rstrip("/") + "/awsguard"
     else:
-        from awsguard.host.realcli import default_cache_dir
+        from awsguard.host.dirs import default_cache_dir
 
         cache = default_cache_dir(environ)
         if cache is None:

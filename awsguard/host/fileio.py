@@ -1,0 +1,165 @@
+"""File I/O, once: the one reader of files that may be anything, the one atomic writer, the one
+newline decoder.
+
+*Reading.*  Every file a decision depends on is read through :func:`read_regular`, which records
+the path for the memo (:mod:`awsguard.host.record`) *before* it looks: a read without a record
+is not possible, so the memo's key cannot miss an input.  It opens non-blocking and checks the
+type with ``fstat`` after opening, so a FIFO or a device where a file is expected (or swapped in
+after a ``stat``) never hangs awsguard.
+
+*Writing.*  :func:`atomic_replace` writes a new file beside the target under a unique name
+(``O_EXCL``), optionally ``fsync``s it, and renames it over the target: a reader sees the whole
+old file or the whole new one, never a mix.  The temporary file is removed on every way out,
+``KeyboardInterrupt`` and timers included.
+
+Standard library only (``os``), on the shim's hot path.
+"""
+
+from __future__ import annotations
+
+import os
+
+from awsguard.host.record import note_path
+
+_S_IFMT = 0o170000
+_S_IFREG = 0o100000
+_S_IFDIR = 0o040000
+
+
+def is_regular(mode: int) -> bool:
+    """``stat.S_ISREG`` without importing ``stat``."""
+    return (mode & _S_IFMT) == _S_IFREG
+
+
+def read_regular(
+    path: str, limit: int | None = None, *, nofollow: bool = False, replaced: bool = False
+) -> tuple[bytes, os.stat_result] | None:
+    """The bytes of ``path`` (at most ``limit``) and the fstat of what was read, when it is a
+    regular file; None when it is a FIFO, a device or a socket.
+
+    The path is recorded for the memo first (``replaced``: see :func:`record.note_path`).
+    Raises OSError when it cannot be opened or read, ``IsADirectoryError`` for a directory
+    (what ``open()`` raises), ``OSError(ELOOP)`` for a symlink with ``nofollow``.
+    """
+    note_path(path, replaced=replaced)
+    return _read(path, limit, nofollow)
+
+
+def _read(path: str, limit: int | None, nofollow: bool) -> tuple[bytes, os.stat_result] | None:
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if nofollow else 0)
+    fd = os.open(path, flags)
+    try:
+        st = os.fstat(fd)
+        kind = st.st_mode & _S_IFMT
+        if kind != _S_IFREG:
+            if kind == _S_IFDIR:
+                raise IsADirectoryError(21, "Is a directory", path)
+            return None
+        chunks = []
+        left = limit
+        while left is None or left > 0:
+            chunk = os.read(fd, 1 << 20 if left is None else min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if left is not None:
+                left -= len(chunk)
+        return b"".join(chunks), st
+    finally:
+        os.close(fd)
+
+
+def read_private(path: str, limit: int | None = None, *, derived: bool = False) -> bytes | None:
+    """The bytes of one of awsguard's own cache files, or None unless it is a regular file owned
+    by this user and not writable by group or others (its content steers decisions, so it
+    must come from us).  Raises OSError like :func:`read_regular`.
+
+    Recorded as an input of the decision (awsguard replaces these files by rename only), unless
+    ``derived``: a cache keyed by the identity of what it was computed from (the memo itself,
+    the per-file caches) adds no input, and recording it would make every rewrite of the cache
+    invalidate the decisions that read it."""
+    got = (
+        _read(path, limit, True)
+        if derived
+        else read_regular(path, limit, nofollow=True, replaced=True)
+    )
+    if got is None:
+        return None
+    data, st = got
+    if st.st_uid != os.getuid() or st.st_mode & 0o022:
+        return None
+    return data
+
+
+def decode_newlines(text: str) -> str:
+    """Universal newlines, as ``open()`` in text mode gives them: CRLF and CR become LF."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def atomic_replace(
+    path: str,
+    data: bytes,
+    *,
+    mode: int = 0o600,
+    durable: bool = False,
+    make_parents: bool = False,
+) -> None:
+    """Replace ``path`` with ``data`` all at once: readers see the old file or the new one.
+
+    The new file is created beside ``path`` (same directory, so the rename stays on one file
+    system) with ``O_EXCL`` under a name no other writer uses, given ``mode``, written in full,
+    ``fsync``ed when ``durable`` (and the directory after the rename), then renamed over ``path``.
+    Raises OSError; whatever happens, the temporary file does not outlive the call.
+    """
+    directory = os.path.dirname(path) or "."
+    if make_parents:
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+    tmp = _temp_name(path)
+    fd = -1
+    try:
+        fd = os.open(
+            tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode & 0o777
+        )
+        os.fchmod(fd, mode & 0o7777)  # the umask narrowed what O_CREAT set
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        if durable:
+            os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, path)
+        tmp = ""
+        if durable:
+            fsync_dir(directory)
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        if tmp:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+
+
+def fsync_dir(directory: str) -> None:
+    """Make a rename in ``directory`` durable (a no-op where directories cannot be opened)."""
+    try:
+        dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
+    except OSError:
+        pass
+    finally:
+        os.close(dfd)
+
+
+def _temp_name(path: str) -> str:
+    """A name beside ``path`` that no other process or call picks: pid and a random part."""
+    head, _, tail = path.rpartition("/")
+    prefix = f"{head}/" if head else ""
+    return f"{prefix}.{tail}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
