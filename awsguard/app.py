@@ -112,3 +112,74 @@ class Prompt(cli.Application):
         return prompt.run(
             fmt=str(self.fmt), hook=str(self.hook) if self.hook else None, session=self.session
         )
+
+
+@AwsGuard.subcommand("status")
+class Status(cli.Application):
+    """List every profile of your config and credentials files, one row each, offline.
+
+    A row is what `awsguard explain -- --profile NAME sts get-caller-identity` predicts: the
+    winning credential source, the account (when it can be told offline), the region, the
+    profile's logged-in session and its time left, and the verdict (!! blocked, ! warned,
+    ? the CLI fails for it).  `*` marks the profile `aws` uses without --profile.  Examples:
+        awsguard status
+        awsguard status --problems        # only the profiles with a problem, worst first;
+                                          # exits 1 when there is one (for CI and scripts)
+        awsguard status --json | jq '.[] | select(.verdict == "block") | .profile'
+    """
+
+    as_json = cli.Flag("--json", help="print a JSON array: the explain summary of each profile")
+    problems = cli.Flag(
+        "--problems",
+        help="only profiles that would be blocked, warned about, or fail in the CLI; exit 1 if any",
+    )
+
+    def main(self) -> int:
+        from awsguard.commands import status
+
+        return status.run(as_json=self.as_json, problems_only=self.problems, environ=os.environ)
+
+
+@AwsGuard.subcommand("verify")
+class Verify(cli.Application):
+    """Ask STS who `aws` really runs as, and compare with awsguard's prediction.
+
+    Makes one `sts get-caller-identity` call, signed with exactly the credentials the real aws
+    would use for the same arguments (same profile selection, same files and environment), and
+    shows side by side: awsguard's offline prediction, the session the profile is logged in
+    as, and STS's answer.  Uses the network - only this command does.  Exit codes:
+        0 as-predicted     STS agrees with the prediction and the logged-in session
+        1 wrong-identity   aws runs as someone other than the session (or expect_account)
+        2 cannot-verify    no answer: the CLI fails, STS refused, no network, timeout
+        3 prediction-wrong STS disagrees with awsguard's prediction (an awsguard bug)
+    Examples:
+        awsguard verify                        # the profile aws uses now
+        awsguard verify --profile prod
+        awsguard verify -- s3 ls --profile prod --region eu-west-1
+        awsguard verify --all                  # every profile with keys or an aws login
+        awsguard verify --profile prod --json
+    """
+
+    as_json = cli.Flag("--json", help="print the machine-readable result")
+    all_profiles = cli.Flag(
+        "--all",
+        help="verify every profile that has static keys or an aws login session (in parallel)",
+    )
+    profile = cli.SwitchAttr("--profile", str, help="the profile to verify (as aws --profile)")
+    endpoint = cli.SwitchAttr(
+        "--endpoint-url", str, help="the STS endpoint to ask (else AWS_ENDPOINT_URL(_STS), config)"
+    )
+    region = cli.SwitchAttr("--region", str, help="the region for STS (as aws --region)")
+
+    def main(self, *aws_args: str) -> int:
+        from awsguard.commands import verify
+
+        return verify.run(
+            list(aws_args),
+            profile=self.profile,
+            all_profiles=self.all_profiles,
+            as_json=self.as_json,
+            endpoint=self.endpoint,
+            region=self.region,
+            environ=os.environ,
+        )
