@@ -183,3 +183,27 @@ class Verify(cli.Application):
             region=self.region,
             environ=os.environ,
         )
+
+
+@AwsGuard.subcommand("doctor")
+class Doctor(cli.Application):
+    """Check that awsguard is actually guarding you: a checklist, each line ✓ / ! / ✗ with its fix.
+
+    Checks the aws shim (installed, current, executable, first on PATH here and in `sh -c`,
+    `bash -c`, `zsh -c`, login shells, `env -i` and cron-like environments - which file to put
+    the init line in where it is not), the rc files that run `awsguard init` and whether the
+    prompt hook is active, the real aws (version, a second CLI, a v2 older than 2.32.32, a v1
+    without awscrt), the AWS files (they parse as the CLI parses them, permissions of the
+    credentials file and the caches), every profile with a problem, the policy file, and
+    awsguard's own caches.  Offline; each shell it starts has a time limit.
+    Exit code 1 when any line is ✗.  Examples:
+        awsguard doctor
+        awsguard doctor --json | jq '.checks[] | select(.status != "ok")'
+    """
+
+    as_json = cli.Flag("--json", help="print the checklist as JSON")
+
+    def main(self) -> int:
+        from awsguard.commands import doctor
+
+        return doctor.run(as_json=self.as_json, environ=os.environ)
