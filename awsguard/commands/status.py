@@ -117,13 +117,6 @@ def gather(
     from awsguard.present.segment import _region
 
     now = time.time() if now is None else now
-    current = resolve([], environ, major=major, crt=crt, now=now, cache_dir=cache_dir)
-    if current.error is not None and current.error.code == "ConfigParseError":
-        raise errors.AwsGuardError(
-            f"cannot list the profiles: {_origin_words(current.error.origin, environ)} "
-            "cannot be parsed (the CLI fails the same way for every profile)",
-            "fix that line (`awsguard doctor` shows the reason)",
-        )
     files = AwsFiles(environ, cache_dir=cache_dir)
     # Hundreds of thousands of small objects that all stay alive until the table is printed: the
     # cyclic collector would walk them again and again (half the time at 10,000 profiles) and
@@ -134,12 +127,14 @@ def gather(
     try:
         try:
             names = profile_names(files)
-        except inifile.ParseError as exc:  # the files changed since `current` read them
+        except inifile.ParseError as exc:
             where = f"{exc.path}:{exc.line}" if exc.line is not None else exc.path
             raise errors.AwsGuardError(
-                f"cannot list the profiles: {_origin_words(where, environ)} cannot be parsed",
-                "fix that line (`awsguard doctor` shows the reason)",
+                f"cannot list the profiles: {_origin_words(where, environ)}: {exc.reason} "
+                "(the CLI fails the same way for every profile)",
+                "fix that line (`awsguard doctor` checks both files)",
             ) from None
+        current = resolve([], environ, major=major, crt=crt, now=now, cache_dir=cache_dir)
         resolutions = resolve_profiles(
             names, environ, files=files, major=major, crt=crt, now=now, tail=PROBE_ARGS
         )
