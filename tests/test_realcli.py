@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import stat
 import subprocess
@@ -328,10 +329,10 @@ def test_cache_file_mode_and_layout(tmp_path: Path, env: dict[str, str], cache: 
     aws = sh_stub(tmp_path / "aws", V2_LINE)
     cli_info(str(aws), env, cache_dir=cache)
     assert stat.S_IMODE(os.stat(cache).st_mode) == 0o700
-    path = Path(cache) / "cli.json"
+    path = Path(cache) / realcli.CACHE_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert sorted(os.listdir(cache)) == ["cli.json"]  # no temp file left behind
-    data = json.loads(path.read_text())
+    assert sorted(os.listdir(cache)) == [realcli.CACHE_FILE]  # no temp file left behind
+    data = marshal.loads(path.read_bytes())
     entry = data["entries"][os.path.realpath(aws)]
     assert (entry["version"], entry["major"]) == ("2.32.0", 2)
     st_ = os.stat(aws)
@@ -408,7 +409,7 @@ def test_cache_is_bounded(tmp_path: Path, env: dict[str, str], cache: str) -> No
     ]
     for aws in stubs:
         cli_info(str(aws), env, cache_dir=cache)
-    entries = json.loads((Path(cache) / "cli.json").read_text())["entries"]
+    entries = marshal.loads((Path(cache) / realcli.CACHE_FILE).read_bytes())["entries"]
     assert len(entries) == realcli._CACHE_MAX_ENTRIES
     assert os.path.realpath(stubs[-1]) in entries and os.path.realpath(stubs[0]) not in entries
 
@@ -419,10 +420,10 @@ def test_failed_probe_is_retried_later(tmp_path: Path, env: dict[str, str], cach
     cli_info(str(aws), env, cache_dir=cache)
     cli_info(str(aws), env, cache_dir=cache)
     assert runs(counter) == 1
-    path = Path(cache) / "cli.json"
-    data = json.loads(path.read_text())
+    path = Path(cache) / realcli.CACHE_FILE
+    data = marshal.loads(path.read_bytes())
     data["entries"][os.path.realpath(aws)]["at"] -= realcli._RETRY_FAILED_AFTER + 1
-    path.write_text(json.dumps(data))
+    path.write_bytes(marshal.dumps(data))
     cli_info(str(aws), env, cache_dir=cache)
     assert runs(counter) == 2
 
@@ -459,7 +460,12 @@ def test_corrupt_cache_is_ignored_and_replaced(
     )
     content = content.replace("AT", str(int(time.time())))
     os.makedirs(cache)
-    (Path(cache) / "cli.json").write_bytes(content.encode("utf-8", "surrogateescape"))
+    # The layouts are written as JSON above for reading; the cache holds them in marshal.
+    try:
+        raw = marshal.dumps(json.loads(content))
+    except (ValueError, RecursionError):
+        raw = content.encode("utf-8", "surrogateescape")  # not even a value: raw garbage
+    (Path(cache) / realcli.CACHE_FILE).write_bytes(raw)
     info = cli_info(str(aws), env, cache_dir=cache)
     assert (info.version, info.major) == ("2.32.0", 2)
     assert runs(counter) == 1
@@ -485,7 +491,7 @@ def test_hand_made_valid_cache_is_trusted(tmp_path: Path, env: dict[str, str], c
     }
     os.makedirs(cache)
     data = {"schema": 1, "entries": {os.path.realpath(aws): entry}}
-    (Path(cache) / "cli.json").write_text(json.dumps(data, indent=4))
+    (Path(cache) / realcli.CACHE_FILE).write_bytes(marshal.dumps(data))
     assert cli_info(str(aws), env, cache_dir=cache).version == "2.99.0"
     assert runs(counter) == 0
 
@@ -496,7 +502,7 @@ def test_cache_that_is_not_a_small_file(
 ) -> None:
     aws = sh_stub(tmp_path / "aws", V2_LINE)
     os.makedirs(cache)
-    target = Path(cache) / "cli.json"
+    target = Path(cache) / realcli.CACHE_FILE
     if kind == "fifo":
         os.mkfifo(target)
     elif kind == "directory":

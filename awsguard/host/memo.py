@@ -149,14 +149,14 @@ def store(
 # -- small marshal files (user-private) --------------------------------------------------------
 
 
-def read_marshal(path: str) -> object:
+def read_marshal(path: str, limit: int = 64 << 20, *, derived: bool = True) -> object:
     """The object in a cache file awsguard wrote, or None.  Only files owned by this user and
-    not writable by others are trusted: marshal data must come from us."""
+    not writable by others are trusted: marshal data must come from us.  ``derived``: see
+    :func:`awsguard.host.fileio.read_private`."""
     import marshal
 
-    limit = 64 << 20
     try:
-        got = read_private(path, limit + 1, derived=True)
+        got = read_private(path, limit + 1, derived=derived)
         if got is None or len(got) > limit:
             return None
         return marshal.loads(got)

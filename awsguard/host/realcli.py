@@ -4,7 +4,7 @@ names are re-exported here).
 Knowing the CLI (``cli_info``) needs its major version (v1 and v2 resolve profiles differently,
 cli-credential-semantics.md §12) and, for v1, whether botocore can load ``awscrt.crypto.EC``
 (without it a ``login_session`` profile fails with MissingDependencyException, §5.3).  That takes
-running ``aws --version`` once, so the answer is cached in ``cli.json`` under the cache
+running ``aws --version`` once, so the answer is cached in ``cli.marshal`` under the cache
 directory, keyed by the file's identity; a shim decision reads that file and stats a few paths
 (the steady state does not even do that: see awsguard.host.memo).  Everything that starts a process
 or imports ``subprocess``/``json`` is on the miss path.
@@ -15,13 +15,12 @@ from __future__ import annotations
 import os
 import time
 
-from awsguard.host.fileio import atomic_replace, read_private
-
 # The finding half lives in findaws (the shim's steady state imports only that); re-exported.
 from awsguard.host.findaws import DEPTH_VAR, MAX_DEPTH, _is_executable_file, _read_head, _show
 from awsguard.host.findaws import SHIM_MARKER as SHIM_MARKER
 from awsguard.host.findaws import RealCliError as RealCliError
 from awsguard.host.findaws import find_real_aws as find_real_aws
+from awsguard.host.memo import read_marshal, write_marshal
 from awsguard.host.record import note_path
 
 TYPE_CHECKING = False
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
 PROBE_TIMEOUT = 5.0
-CACHE_FILE = "cli.json"
+CACHE_FILE = "cli.marshal"
 _CACHE_SCHEMA = 1
 _CACHE_MAX_BYTES = 256 * 1024
 _CACHE_MAX_ENTRIES = 16
@@ -143,7 +142,7 @@ def cli_info(
     ``AWSGUARD_CLI_MAJOR=1|2`` sets the major and means "do not run it": a cached probe still
     supplies the version, but a missing one is not made (anything else: ``RealCliError``).
     Otherwise a cache miss runs ``path --version`` once (and, for a v1 Python script, its
-    interpreter once) and stores the answer in ``cache_dir/cli.json``; ``cache_dir=None``
+    interpreter once) and stores the answer in ``cache_dir/cli.marshal``; ``cache_dir=None``
     disables caching.  A failed probe gives None fields; so does a miss with ``probe=False``
     (the prompt never starts the CLI).
     """
@@ -192,7 +191,7 @@ def _info(
 
 # --- The cache --------------------------------------------------------------------------------
 #
-# cli.json: {"schema": 1, "entries": {REALPATH: ENTRY}}, ENTRY = {
+# cli.marshal (awsguard's private marshal format, as the memo): {"schema": 1, "entries": {REALPATH: ENTRY}}, ENTRY = {
 #   "id": [st_mtime_ns, st_size, st_ino, st_dev] of REALPATH,
 #   "deps": [[path, st_mtime_ns or null], ...]  interpreter and sys.path of a v1 script: installing
 #           or removing awscrt changes site-packages' mtime,
@@ -201,19 +200,9 @@ def _info(
 
 
 def _read_cache(cache_dir: str) -> dict[str, object] | None:
-    import json
-
-    try:
-        # Only a file this user owns and others cannot write: it steers which rules apply.
-        data = read_private(os.path.join(cache_dir, CACHE_FILE), _CACHE_MAX_BYTES + 1)
-    except (OSError, ValueError):
-        return None
-    if data is None or len(data) > _CACHE_MAX_BYTES:
-        return None
-    try:
-        cache = json.loads(data.decode("utf-8"))
-    except (ValueError, RecursionError):
-        return None
+    # Only a file this user owns and others cannot write (read_marshal): it steers which rules
+    # apply.  Its content is an input of the decision: recorded for the memo.
+    cache = read_marshal(os.path.join(cache_dir, CACHE_FILE), _CACHE_MAX_BYTES, derived=False)
     if not isinstance(cache, dict) or cache.get("schema") != _CACHE_SCHEMA:
         return None
     return cache
@@ -256,7 +245,6 @@ def _write_cache(
     cache_dir: str, old: dict[str, object] | None, real: str, entry: dict[str, object]
 ) -> None:
     """Atomically store ``entry``; any failure leaves the cache as it was, silently."""
-    import json
 
     entries = old.get("entries") if old is not None else None
     kept = dict(entries) if isinstance(entries, dict) else {}
@@ -264,13 +252,7 @@ def _write_cache(
     kept[real] = entry
     while len(kept) > _CACHE_MAX_ENTRIES:
         del kept[next(iter(kept))]
-    text = json.dumps({"schema": _CACHE_SCHEMA, "entries": kept}, separators=(",", ":")) + "\n"
-    try:
-        # Replaced by rename, never rewritten in place: every write is a new inode, which is why
-        # note_path(..., replaced=True) may skip the racy-rewrite wait for it.
-        atomic_replace(os.path.join(cache_dir, CACHE_FILE), text.encode("ascii"), make_parents=True)
-    except (OSError, ValueError):
-        pass
+    write_marshal(os.path.join(cache_dir, CACHE_FILE), {"schema": _CACHE_SCHEMA, "entries": kept})
 
 
 # --- Probing (cache misses only) --------------------------------------------------------------
