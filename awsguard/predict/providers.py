@@ -2,13 +2,16 @@
 
 botocore/credentials.py ``create_credential_resolver`` builds the chain; ``CredentialResolver``
 asks each provider in turn; the first one that returns credentials wins and one that raises aborts
-the whole resolution.  Each function below mirrors one provider class under its ``METHOD`` name
-and answers, from files and environment only, one of three things:
+the whole resolution.  :data:`PROVIDERS` is that list: one ``(METHOD, provider)`` pair per provider
+class, in chain order, every provider a :data:`Provider` - a function of the :class:`Context` and
+the :class:`Request` that answers, from files and environment only, one of three things:
 
 * :class:`Found`  - this provider would return credentials (with what we know of the identity);
 * a ``str``       - it would return None; the string says why, for ``explain``;
-* :class:`Failure` raised - the CLI would raise this exception here.
+* :class:`CliError` raised - the CLI would raise this exception here.
 
+:func:`walk` is ``CredentialResolver.load_credentials`` over such a table; the resolver runs it
+over the whole chain, the assume-role provider over the profile providers of a source profile.
 Network providers (container, instance metadata) and deferred ones (STS, SSO, ``credential_process``
 output) are predicted from their configuration: awsguard never calls them.
 """
@@ -24,9 +27,12 @@ from awsguard.predict.awsfiles import AwsFiles, Profile, Setting, split_words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
+    from typing import NoReturn
 
-# Chain order (credentials.py create_credential_resolver + ProfileProviderBuilder.providers).
+    Provider = Callable[["Context", "Request"], "Found | str"]
+
+# The providers' METHOD names (their order is PROVIDERS', at the end of the module).
 ENV = "env"
 ASSUME_ROLE = "assume-role"
 WEB_IDENTITY = "assume-role-with-web-identity"
@@ -40,24 +46,41 @@ BOTO_CONFIG = "boto-config"
 CONTAINER = "container-role"
 IMDS = "iam-role"
 
+# ProfileProviderBuilder.providers: what a role's source profile is resolved with.
 PROFILE_PROVIDERS = (WEB_IDENTITY, SSO, SHARED_CREDENTIALS, LOGIN, PROCESS, CONFIG_FILE)
-ORDER = (ENV, ASSUME_ROLE, *PROFILE_PROVIDERS, EC2_CREDENTIALS_FILE, BOTO_CONFIG, CONTAINER, IMDS)
+
+# Where an error after the chain comes from (CliError.provider): create_client's token provider,
+# and the client's own configuration.
+SSO_TOKEN = "sso-token"
+CLIENT = "client-config"
 
 # CanonicalNameCredentialSourcer is given only these three; is_supported() is case-sensitive.
 CREDENTIAL_SOURCES = {"Environment": ENV, "EcsContainer": CONTAINER, "Ec2InstanceMetadata": IMDS}
 
 
-class Failure(Exception):
-    """The CLI would raise ``code`` (a botocore exception class name) with roughly ``message``."""
+class CliError(Exception):
+    """The error the CLI would raise: ``code`` is the exception's class name (botocore's or
+    Python's), ``message`` a short, secret-free account of it, ``origin`` the setting behind it
+    (``path:line`` or a variable name), ``provider`` the chain method that raised it (None for
+    errors outside the chain; ``sso-token`` and ``client-config`` for the two checks
+    ``create_client`` makes after the chain).
 
-    def __init__(self, code: str, message: str, origin: str | None = None) -> None:
+    Raised by providers; the resolver keeps the one that stops the CLI as ``Resolution.error``.
+    """
+
+    def __init__(
+        self, code: str, message: str, origin: str | None = None, provider: str | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = message
         self.origin = origin
+        self.provider = provider
+        # The assume-role provider: how far its chain got before the error (explain shows it).
+        self.role: RoleChain | None = None
 
 
-class Identity:
+class IdentityFacts:
     """What is known offline about the principal a set of credentials belongs to."""
 
     __slots__ = ("account", "account_from", "expires", "key_id", "principal")
@@ -78,15 +101,29 @@ class Identity:
 
 
 class Found:
-    """A provider that would return credentials."""
+    """A provider that would return credentials; ``role`` is set by the assume-role provider."""
 
-    __slots__ = ("detail", "identity", "origin", "why")
+    __slots__ = ("identity", "origin", "role", "why")
 
-    def __init__(self, why: str, origin: str | None, ident: Identity, detail: str = "") -> None:
+    def __init__(
+        self, why: str, origin: str | None, facts: IdentityFacts, role: RoleChain | None = None
+    ) -> None:
         self.why = why
         self.origin = origin
-        self.identity = ident
-        self.detail = detail
+        self.identity = facts
+        self.role = role
+
+
+class Step:
+    """One provider's part in a resolution."""
+
+    __slots__ = ("origin", "provider", "status", "why")
+
+    def __init__(self, provider: str, status: str, why: str, origin: str | None = None) -> None:
+        self.provider = provider
+        self.status = status  # matched | skipped | shadowed | error | unreachable
+        self.why = why
+        self.origin = origin
 
 
 class Hop:
@@ -98,6 +135,49 @@ class Hop:
         self.profile = profile
         self.role_arn = role_arn
         self.source = source
+
+
+class RoleChain:
+    """The assume-role provider's work: the roles assumed, outermost first, and where the
+    innermost one gets its credentials (a credential source, or a source profile's own chain)."""
+
+    __slots__ = ("hops", "source_method", "source_profile", "source_steps")
+
+    def __init__(self) -> None:
+        self.hops: list[Hop] = []
+        self.source_profile: str | None = None
+        self.source_method: str | None = None
+        self.source_steps: list[Step] = []
+
+
+class Request:
+    """What the chain asks every provider (frozen): the profile, and whether environment
+    variables are off - an explicit ``--profile`` turns off the web-identity ones
+    (``disable_env_vars``), and a role's source profile is always resolved with them off."""
+
+    __slots__ = ("disable_env", "profile")
+    profile: str
+    disable_env: bool
+
+    def __init__(self, profile: str, *, disable_env: bool) -> None:
+        object.__setattr__(self, "profile", profile)
+        object.__setattr__(self, "disable_env", disable_env)
+
+    def __setattr__(self, name: str, value: object) -> NoReturn:
+        raise AttributeError(f"Request is frozen: cannot set {name}")
+
+
+class Walk:
+    """What ``CredentialResolver.load_credentials`` did over a table of providers: a step for
+    each provider up to the one that raised (the rest are never asked), the winner if any."""
+
+    __slots__ = ("error", "found", "method", "steps")
+
+    def __init__(self) -> None:
+        self.steps: list[Step] = []
+        self.method: str | None = None
+        self.found: Found | None = None
+        self.error: CliError | None = None
 
 
 class Context:
@@ -115,11 +195,6 @@ class Context:
         self.files = files
         self.crt = crt
         self.now = now
-        # Filled in by the assume-role provider for explain and policy.
-        self.hops: list[Hop] = []
-        self.source_profile: str | None = None
-        self.source_steps: list[tuple[str, str, str]] = []  # (provider, status, why)
-        self.source_method: str | None = None
         self._json: dict[str, object] = {}
 
     def read_json(self, path: str) -> object:
@@ -150,7 +225,7 @@ class Context:
         installed); only if it cannot be imported is the time taken as unknown.
         """
         if not isinstance(value, str):
-            raise Failure(
+            raise CliError(
                 "TypeError",
                 f"Parser must be a string or character stream, not {type(value).__name__}",
                 origin,
@@ -164,7 +239,7 @@ class Context:
         except ImportError:
             return None
         except Exception as exc:  # the exact class is the prediction
-            raise Failure(type(exc).__name__, "the expiry time cannot be parsed", origin) from None
+            raise CliError(type(exc).__name__, "the expiry time cannot be parsed", origin) from None
         if ts is not None:
             note_time(ts)
         return ts
@@ -204,22 +279,22 @@ def _text(setting: Setting | None) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _key_identity(key_id: object, claim: str | None, claim_from: str) -> Identity:
+def _key_identity(key_id: object, claim: str | None, claim_from: str) -> IdentityFacts:
     """Identity of static keys: the account decoded from the key id, else a declared one."""
     key = key_id if isinstance(key_id, str) else None
     decoded = identity.account_from_key_id(key) if key else None
     if decoded:
-        return Identity(decoded, "key-id", None, None, key)
+        return IdentityFacts(decoded, "key-id", None, None, key)
     if claim:
-        return Identity(claim, claim_from, None, None, key)
-    return Identity(None, None, None, None, key)
+        return IdentityFacts(claim, claim_from, None, None, key)
+    return IdentityFacts(None, None, None, None, key)
 
 
 def _static_keys(profile: Profile, method: str, where: str) -> Found:
     # CredentialProvider._extract_creds_from_mapping: the key id triggers, a missing secret raises.
     key = profile["aws_access_key_id"]
     if "aws_secret_access_key" not in profile:
-        raise Failure(
+        raise CliError(
             "PartialCredentialsError",
             f"Partial credentials found in {method}, missing: aws_secret_access_key",
             key.origin,
@@ -229,16 +304,16 @@ def _static_keys(profile: Profile, method: str, where: str) -> Found:
     return Found(f"aws_access_key_id is set in {where}", key.origin, ident)
 
 
-def _arn_identity(arn: object, source: str) -> Identity:
+def _arn_identity(arn: object, source: str) -> IdentityFacts:
     parsed = identity.parse_arn(arn) if isinstance(arn, str) else None
     account = parsed.account if parsed else None
-    return Identity(account, source if account else None, shown(arn) if arn else None)
+    return IdentityFacts(account, source if account else None, shown(arn) if arn else None)
 
 
 # -- 1. env ----------------------------------------------------------------------------------
 
 
-def env(ctx: Context) -> Found | str:
+def env(ctx: Context, req: Request) -> Found | str:
     """``EnvProvider``: ``AWS_ACCESS_KEY_ID`` non-empty selects it; the secret must follow."""
     e = ctx.environ
     if not e.get("AWS_ACCESS_KEY_ID", ""):
@@ -248,7 +323,7 @@ def env(ctx: Context) -> Found | str:
             else "AWS_ACCESS_KEY_ID is not set"
         )
     if not e.get("AWS_SECRET_ACCESS_KEY", ""):
-        raise Failure(
+        raise CliError(
             "PartialCredentialsError",
             "Partial credentials found in env, missing: AWS_SECRET_ACCESS_KEY",
             "AWS_SECRET_ACCESS_KEY",
@@ -274,83 +349,97 @@ def _has_static(profile: Profile) -> bool:
     return "aws_secret_access_key" in profile or "aws_access_key_id" in profile
 
 
-def assume_role(ctx: Context, profile_name: str) -> Found | str:
-    """``AssumeRoleProvider``: the merged profile has ``role_arn`` (and no web identity file)."""
-    profile = ctx.files.merged(profile_name)
+def assume_role(ctx: Context, req: Request) -> Found | str:
+    """``AssumeRoleProvider``: the merged profile has ``role_arn`` (and no web identity file).
+
+    The result (or the error) carries the :class:`RoleChain` walked: the roles from this profile
+    to the one whose source has credentials of its own.
+    """
+    profile = ctx.files.merged(req.profile)
     if not _has_role(profile):
         if "role_arn" in profile:
             return "role_arn is set, but web_identity_token_file makes it a web-identity profile"
         return "no role_arn in the profile"
-    ctx.hops = []
-    found = _assume(ctx, profile_name, [profile_name])
-    return found
+    chain = RoleChain()
+    try:
+        return _assume(ctx, req.profile, chain)
+    except CliError as exc:
+        exc.role = chain
+        raise
 
 
-def _assume(ctx: Context, name: str, visited: list[str]) -> Found:
-    profile = ctx.files.merged(name)
-    role = profile["role_arn"]
-    source_profile = profile.get("source_profile")
-    credential_source = profile.get("credential_source")
-    # AssumeRoleProvider._get_role_config
-    if credential_source is not None and source_profile is not None:
-        raise Failure(
-            "InvalidConfigError",
-            f'The profile "{name}" contains both source_profile and credential_source.',
-            source_profile.origin,
-        )
-    if credential_source is None and source_profile is None:
-        raise Failure(
-            "PartialCredentialsError",
-            "Partial credentials found in assume-role, missing: source_profile or credential_source",
-            role.origin,
-        )
-    if credential_source is not None:
-        source_name = credential_source.value
-        if not isinstance(source_name, str) or source_name not in CREDENTIAL_SOURCES:
-            raise Failure(
+def _assume(ctx: Context, first: str, chain: RoleChain) -> Found:
+    """``AssumeRoleProvider._load_creds_via_assume_role`` and its recursion through
+    ``_resolve_source_credentials``, as a loop: one iteration per role."""
+    name = first
+    visited = [first]
+    while True:
+        profile = ctx.files.merged(name)
+        role = profile["role_arn"]
+        source_profile = profile.get("source_profile")
+        credential_source = profile.get("credential_source")
+        # AssumeRoleProvider._get_role_config
+        if credential_source is not None and source_profile is not None:
+            raise CliError(
                 "InvalidConfigError",
-                f'The credential source "{shown(source_name)}" referenced in profile "{name}" is not valid.',
-                credential_source.origin,
-            )
-        method = _from_credential_source(ctx, source_name, name, credential_source.origin)
-        ctx.hops.append(Hop(name, shown(role.value), f"credential_source {source_name}"))
-        ctx.source_method = method
-        return _role_found(ctx, role)
-    assert source_profile is not None
-    source_value = source_profile.value
-    _validate_source_profile(ctx, name, source_value, visited, source_profile.origin)
-    assert isinstance(source_value, str)
-    source = source_value
-    visited.append(source)
-    ctx.hops.append(Hop(name, shown(role.value), f"source_profile {source}"))
-    # AssumeRoleProvider._resolve_credentials_from_profile
-    source_cfg = ctx.files.merged(source)
-    if _has_static(source_cfg) or not _has_role(source_cfg):
-        found, source_method = _profile_chain(ctx, source)
-        if found is None:
-            raise Failure(
-                "InvalidConfigError",
-                f'The source profile "{source}" must have credentials.',
+                f'The profile "{name}" contains both source_profile and credential_source.',
                 source_profile.origin,
             )
-        ctx.source_method = source_method
-        return _role_found(ctx, role)
-    return _assume(ctx, source, visited)
+        if credential_source is None and source_profile is None:
+            raise CliError(
+                "PartialCredentialsError",
+                "Partial credentials found in assume-role, missing: source_profile or credential_source",
+                role.origin,
+            )
+        if credential_source is not None:
+            source_name = credential_source.value
+            if not isinstance(source_name, str) or source_name not in CREDENTIAL_SOURCES:
+                raise CliError(
+                    "InvalidConfigError",
+                    f'The credential source "{shown(source_name)}" referenced in profile "{name}" is not valid.',
+                    credential_source.origin,
+                )
+            method = _from_credential_source(ctx, source_name, name, credential_source.origin)
+            chain.hops.append(Hop(name, shown(role.value), f"credential_source {source_name}"))
+            chain.source_method = method
+            return _role_found(ctx, chain)
+        assert source_profile is not None
+        source = source_profile.value
+        _validate_source_profile(ctx, name, source, visited, source_profile.origin)
+        assert isinstance(source, str)
+        visited.append(source)
+        chain.hops.append(Hop(name, shown(role.value), f"source_profile {source}"))
+        # AssumeRoleProvider._resolve_credentials_from_profile
+        source_cfg = ctx.files.merged(source)
+        if _has_static(source_cfg) or not _has_role(source_cfg):
+            chain.source_profile = source
+            # A source profile's own chain: the profile providers, environment variables off.
+            walked = walk(ctx, PROFILE_TABLE, Request(source, disable_env=True))
+            chain.source_steps = [Step(st.provider, st.status, st.why) for st in walked.steps]
+            if walked.error is not None:
+                raise walked.error
+            if walked.found is None:
+                raise CliError(
+                    "InvalidConfigError",
+                    f'The source profile "{source}" must have credentials.',
+                    source_profile.origin,
+                )
+            chain.source_method = walked.method
+            return _role_found(ctx, chain)
+        name = source
 
 
-def _role_found(ctx: Context, role: Setting) -> Found:
+def _role_found(ctx: Context, chain: RoleChain) -> Found:
     # The outermost role is what the CLI runs as; report it.
-    outer = ctx.hops[0]
-    ident = _arn_identity(ctx.files.merged(outer.profile)["role_arn"].value, "role_arn")
-    via = " -> ".join(f"{h.profile}" for h in ctx.hops)
-    detail = f"via {via}"
-    if ctx.source_profile is not None and ctx.source_method is not None:
-        detail += f"; source credentials: {ctx.source_method} of profile {ctx.source_profile}"
-    elif ctx.source_method is not None:
-        detail += f"; source credentials: {ctx.source_method}"
-    first = ctx.files.merged(outer.profile)["role_arn"]
+    first = ctx.files.merged(chain.hops[0].profile)["role_arn"]
+    facts = _arn_identity(first.value, "role_arn")
+    detail = "via " + " -> ".join(h.profile for h in chain.hops)
+    if chain.source_profile is not None and chain.source_method is not None:
+        detail += f"; source credentials: {chain.source_method} of profile {chain.source_profile}"
+    elif chain.source_method is not None:
+        detail += f"; source credentials: {chain.source_method}"
     return Found(
-        f"role_arn is set (assumed through STS at first use; {detail})", first.origin, ident
+        f"role_arn is set (assumed through STS at first use; {detail})", first.origin, facts, chain
     )
 
 
@@ -359,9 +448,9 @@ def _validate_source_profile(
 ) -> None:
     # AssumeRoleProvider._validate_source_profile
     if not isinstance(source, str):
-        raise Failure("TypeError", "unhashable type: 'dict'", origin)
+        raise CliError("TypeError", "unhashable type: 'dict'", origin)
     if not ctx.files.exists(source):
-        raise Failure(
+        raise CliError(
             "InvalidConfigError",
             f'The source_profile "{shown(source)}" referenced in the profile "{parent}" does not exist.',
             origin,
@@ -369,7 +458,7 @@ def _validate_source_profile(
     if source not in visited:
         return
     if source != parent or not _has_static(ctx.files.merged(source)):
-        raise Failure(
+        raise CliError(
             "InfiniteLoopConfigError",
             f"Infinite loop in credential configuration detected. Attempting to load from profile "
             f"{source} which has already been visited. Visited profiles: {', '.join(visited)}",
@@ -379,82 +468,15 @@ def _validate_source_profile(
 
 def _from_credential_source(ctx: Context, source: str, profile: str, origin: str) -> str:
     method = CREDENTIAL_SOURCES[source]
-    if method == ENV:
-        result: Found | str = env(ctx)
-    elif method == CONTAINER:
-        result = container(ctx)
-    else:
-        result = imds(ctx)
+    result = provider(method)(ctx, Request(profile, disable_env=False))
     if isinstance(result, str):
-        raise Failure(
+        raise CliError(
             "CredentialRetrievalError",
             f"Error when retrieving credentials from {source}: No credentials found in "
             f"credential_source referenced in profile {profile}",
             origin,
         )
     return method
-
-
-def _profile_chain(ctx: Context, profile: str) -> tuple[Found | None, str | None]:
-    """A source profile's own chain: the six profile providers, environment variables off."""
-    ctx.source_profile = profile
-    ctx.source_steps = []
-    for method in PROFILE_PROVIDERS:
-        try:
-            result = run_profile_provider(ctx, method, profile, disable_env=True)
-        except Failure as failure:
-            ctx.source_steps.append((method, "error", failure.message))
-            raise
-        if isinstance(result, Found):
-            ctx.source_steps.append((method, "matched", result.why))
-            for later in PROFILE_PROVIDERS[PROFILE_PROVIDERS.index(method) + 1 :]:
-                ctx.source_steps.append((later, *probe(ctx, later, profile, disable_env=True)))
-            return result, method
-        ctx.source_steps.append((method, "skipped", result))
-    return None, None
-
-
-def run_profile_provider(
-    ctx: Context, method: str, profile: str, *, disable_env: bool
-) -> Found | str:
-    if method == WEB_IDENTITY:
-        return web_identity(ctx, profile, disable_env)
-    if method == SSO:
-        return sso(ctx, profile)
-    if method == SHARED_CREDENTIALS:
-        return shared_credentials(ctx, profile)
-    if method == LOGIN:
-        return login(ctx, profile)
-    if method == PROCESS:
-        return process(ctx, profile)
-    return config_file(ctx, profile)
-
-
-def probe(ctx: Context, method: str, profile: str, *, disable_env: bool) -> tuple[str, str]:
-    """Status of a provider the CLI never reaches because an earlier one won."""
-    try:
-        result = run_provider(ctx, method, profile, disable_env=disable_env)
-    except Failure as failure:
-        return "shadowed", f"configured, but would fail: {failure.message}"
-    if isinstance(result, Found):
-        return "shadowed", result.why
-    return "skipped", result
-
-
-def run_provider(ctx: Context, method: str, profile: str, *, disable_env: bool) -> Found | str:
-    if method == ENV:
-        return env(ctx)
-    if method == ASSUME_ROLE:
-        return assume_role(ctx, profile)
-    if method in PROFILE_PROVIDERS:
-        return run_profile_provider(ctx, method, profile, disable_env=disable_env)
-    if method == EC2_CREDENTIALS_FILE:
-        return ec2_credentials_file(ctx)
-    if method == BOTO_CONFIG:
-        return boto_config(ctx)
-    if method == CONTAINER:
-        return container(ctx)
-    return imds(ctx)
 
 
 # -- 3. web identity -------------------------------------------------------------------------
@@ -466,14 +488,14 @@ _WEB_IDENTITY_ENV = {
 }
 
 
-def web_identity(ctx: Context, profile_name: str, disable_env: bool) -> Found | str:
+def web_identity(ctx: Context, req: Request) -> Found | str:
     """``AssumeRoleWithWebIdentityProvider``: a token file path from env (present wins, even
     empty) or the profile; an explicit ``--profile`` turns the variables off."""
-    profile = ctx.files.merged(profile_name)
+    profile = ctx.files.merged(req.profile)
 
     def get(key: str) -> tuple[object, str | None]:
         var = _WEB_IDENTITY_ENV[key]
-        if not disable_env and var in ctx.environ:
+        if not req.disable_env and var in ctx.environ:
             return ctx.environ[var], var
         setting = profile.get(key)
         if setting is not None:
@@ -487,7 +509,7 @@ def web_identity(ctx: Context, profile_name: str, disable_env: bool) -> Found | 
         return "no web identity token file configured"
     role, _ = get("role_arn")
     if not role:
-        raise Failure(
+        raise CliError(
             "InvalidConfigError",
             "The provided profile or the current environment is configured to assume role with "
             "web identity but has no role ARN configured.",
@@ -516,10 +538,10 @@ def sso_config(ctx: Context, profile_name: str) -> dict[str, Setting] | None:
     session_name = profile.get("sso_session")
     if session_name is not None:
         if not isinstance(session_name.value, str):
-            raise Failure("TypeError", "unhashable type: 'dict'", session_name.origin)
+            raise CliError("TypeError", "unhashable type: 'dict'", session_name.origin)
         session = ctx.files.sso_session(session_name.value)
         if session is None:
-            raise Failure(
+            raise CliError(
                 "InvalidConfigError",
                 f'The specified sso-session does not exist: "{shown(session_name.value)}"',
                 session_name.origin,
@@ -527,7 +549,7 @@ def sso_config(ctx: Context, profile_name: str) -> dict[str, Setting] | None:
         for key, setting in session.items():
             mine = config.get(key)
             if mine is not None and mine.value != setting.value:
-                raise Failure(
+                raise CliError(
                     "InvalidConfigError",
                     f"The value for {key} is inconsistent between profile and sso-session.",
                     mine.origin,
@@ -536,7 +558,7 @@ def sso_config(ctx: Context, profile_name: str) -> dict[str, Setting] | None:
         required = (*_SSO_REQUIRED, "sso_session")
     missing = [key for key in required if key not in config]
     if missing:
-        raise Failure(
+        raise CliError(
             "InvalidConfigError",
             f'The profile "{profile_name}" is configured to use SSO but is missing required '
             f"configuration: {', '.join(missing)}",
@@ -545,14 +567,14 @@ def sso_config(ctx: Context, profile_name: str) -> dict[str, Setting] | None:
     return config
 
 
-def sso(ctx: Context, profile_name: str) -> Found | str:
-    config = sso_config(ctx, profile_name)
+def sso(ctx: Context, req: Request) -> Found | str:
+    config = sso_config(ctx, req.profile)
     if config is None:
         return "no sso_account_id or sso_role_name in the profile"
     account = _text(config["sso_account_id"])
     account = shown(account) if account else None
     role = _text(config["sso_role_name"])
-    ident = Identity(
+    ident = IdentityFacts(
         account, "sso_account_id" if account else None, f"sso role {shown(role)}" if role else None
     )
     state = sso_token_state(ctx, config)
@@ -580,7 +602,7 @@ def sso_token_state(ctx: Context, config: dict[str, Setting]) -> tuple[str, floa
     return ("valid" if expires > ctx.now else "expired", expires)
 
 
-def sso_token_provider_problem(ctx: Context, profile_name: str) -> Failure | None:
+def sso_token_provider_problem(ctx: Context, profile_name: str) -> CliError | None:
     """``SSOTokenProvider._load_sso_config``, run by every ``create_client`` after credentials.
 
     A profile naming an ``sso_session`` needs that section, non-empty, with ``sso_start_url`` and
@@ -593,22 +615,24 @@ def sso_token_provider_problem(ctx: Context, profile_name: str) -> Failure | Non
         return None
     name = setting.value
     if not isinstance(name, str):
-        return Failure("TypeError", "unhashable type: 'dict'", setting.origin)
+        return CliError("TypeError", "unhashable type: 'dict'", setting.origin, SSO_TOKEN)
     session = ctx.files.sso_session(name)
     if not session:
-        return Failure(
+        return CliError(
             "InvalidConfigError",
             f'The profile "{profile_name}" is configured to use the SSO token provider but the '
             f'"{shown(name)}" sso_session configuration does not exist.',
             setting.origin,
+            SSO_TOKEN,
         )
     missing = [key for key in ("sso_start_url", "sso_region") if key not in session]
     if missing:
-        return Failure(
+        return CliError(
             "InvalidConfigError",
             f'The profile "{profile_name}" is configured to use the SSO token provider but is '
             f"missing the following configuration: {missing}.",
             setting.origin,
+            SSO_TOKEN,
         )
     return None
 
@@ -621,7 +645,7 @@ _S3_OVERRIDE_VARS = (
 )
 
 
-def s3_section_problem(ctx: Context, profile_name: str) -> Failure | None:
+def s3_section_problem(ctx: Context, profile_name: str) -> CliError | None:
     """An empty ``s3 =`` breaks every ``create_client``, after the credentials are resolved.
 
     configprovider.SectionConfigProvider ignores a non-dict ``s3`` value only when it is truthy;
@@ -635,20 +659,22 @@ def s3_section_problem(ctx: Context, profile_name: str) -> Failure | None:
     if any(k in profile for k in _S3_OVERRIDE_KEYS) or any(
         v in ctx.environ for v in _S3_OVERRIDE_VARS
     ):
-        return Failure("TypeError", "'str' object does not support item assignment", setting.origin)
-    return Failure("AttributeError", "'str' object has no attribute 'get'", setting.origin)
+        return CliError(
+            "TypeError", "'str' object does not support item assignment", setting.origin, CLIENT
+        )
+    return CliError("AttributeError", "'str' object has no attribute 'get'", setting.origin, CLIENT)
 
 
 # -- 5. shared credentials file --------------------------------------------------------------
 
 
-def shared_credentials(ctx: Context, profile_name: str) -> Found | str:
+def shared_credentials(ctx: Context, req: Request) -> Found | str:
     """``SharedCredentialProvider``: the credentials file section of exactly this name."""
-    section = ctx.files.credentials_profile(profile_name)
+    section = ctx.files.credentials_profile(req.profile)
     if section is None:
-        return f"no [{profile_name}] section in the credentials file"
+        return f"no [{req.profile}] section in the credentials file"
     if "aws_access_key_id" not in section:
-        return f"[{profile_name}] in the credentials file has no aws_access_key_id"
+        return f"[{req.profile}] in the credentials file has no aws_access_key_id"
     return _static_keys(section, SHARED_CREDENTIALS, "the credentials file")
 
 
@@ -663,14 +689,14 @@ def login_cache_path(ctx: Context, session: str) -> str:
 _LOGIN_REQUIRED = ("accessToken", "refreshToken", "dpopKey", "clientId")
 
 
-def login(ctx: Context, profile_name: str) -> Found | str:
+def login(ctx: Context, req: Request) -> Found | str:
     """``LoginProvider``: the merged profile has ``login_session``; the cache is read eagerly."""
-    profile = ctx.files.merged(profile_name)
+    profile = ctx.files.merged(req.profile)
     setting = profile.get("login_session")
     if setting is None:
         return "no login_session in the profile"
     if ctx.crt is False:
-        raise Failure(
+        raise CliError(
             "MissingDependencyException",
             "Missing Dependency: Using the login credential provider requires an additional "
             'dependency. You will need to pip install "botocore[crt]" before proceeding.',
@@ -678,7 +704,7 @@ def login(ctx: Context, profile_name: str) -> Found | str:
         )
     session = setting.value
     if not isinstance(session, str):
-        raise Failure("AttributeError", "'dict' object has no attribute 'encode'", setting.origin)
+        raise CliError("AttributeError", "'dict' object has no attribute 'encode'", setting.origin)
     path = login_cache_path(ctx, session)
     # JSONFileCache: "in" is os.path.isfile; loading errors (unreadable, not JSON) are a KeyError;
     # a file holding JSON null reads as "no token" (LoginCredentialFetcher checks `is None`).
@@ -688,11 +714,11 @@ def login(ctx: Context, profile_name: str) -> Found | str:
         try:
             token = ctx.read_json(path)
         except ValueError:
-            raise Failure(
+            raise CliError(
                 "KeyError", f"the login cache file {path} is not valid JSON", path
             ) from None
     if token is None:
-        raise Failure(
+        raise CliError(
             "LoginTokenLoadError",
             f"Error loading login session token: Unable to load a existing login session for "
             f"session {shown(session)}. Please reauthenticate with 'aws login'.",
@@ -704,17 +730,17 @@ def login(ctx: Context, profile_name: str) -> Found | str:
     for key in ("accessKeyId", "secretAccessKey", "sessionToken", "expiresAt", "accountId"):
         if isinstance(access, dict):
             if key not in access:
-                raise Failure("KeyError", f"the login cache has no accessToken.{key}", path)
+                raise CliError("KeyError", f"the login cache has no accessToken.{key}", path)
             values.append(access[key])
         elif isinstance(access, list | str):
-            raise Failure("TypeError", f"{type(access).__name__} indices must be integers", path)
+            raise CliError("TypeError", f"{type(access).__name__} indices must be integers", path)
         else:
-            raise Failure(
+            raise CliError(
                 "TypeError", f"'{type(access).__name__}' object is not subscriptable", path
             )
     expires = ctx.timestamp(values[3], path)
     account = values[4] if isinstance(values[4], str) and values[4] else None
-    ident = Identity(account, "login-cache" if account else None, shown(session), expires)
+    ident = IdentityFacts(account, "login-cache" if account else None, shown(session), expires)
     if account is None:
         arn_account = _arn_identity(session, "login_session")
         ident.account, ident.account_from = arn_account.account, arn_account.account_from
@@ -727,7 +753,7 @@ def _login_fields(token: object, path: str) -> dict[str, object]:
     if isinstance(token, dict | list | str):
         missing = [key for key in _LOGIN_REQUIRED if key not in token]
         if missing:
-            raise Failure(
+            raise CliError(
                 "LoginTokenLoadError",
                 "Error loading login session token: Failed to load access token from token "
                 f"cache, missing required fields: {', '.join(missing)}.",
@@ -735,8 +761,8 @@ def _login_fields(token: object, path: str) -> dict[str, object]:
             )
         if isinstance(token, dict):
             return token
-        raise Failure("TypeError", f"{type(token).__name__} indices must be integers", path)
-    raise Failure("TypeError", f"argument of type '{type(token).__name__}' is not iterable", path)
+        raise CliError("TypeError", f"{type(token).__name__} indices must be integers", path)
+    raise CliError("TypeError", f"argument of type '{type(token).__name__}' is not iterable", path)
 
 
 def login_state(ctx: Context, session: str) -> tuple[str, float | None, str | None]:
@@ -760,16 +786,16 @@ def login_state(ctx: Context, session: str) -> tuple[str, float | None, str | No
 # -- 7. credential_process -------------------------------------------------------------------
 
 
-def process(ctx: Context, profile_name: str) -> Found | str:
+def process(ctx: Context, req: Request) -> Found | str:
     """``ProcessProvider``: ``credential_process`` in the merged profile (run at selection by the
     CLI; never by awsguard).  A command that cannot start is predicted; its output is not."""
-    profile = ctx.files.merged(profile_name)
+    profile = ctx.files.merged(req.profile)
     setting = profile.get("credential_process")
     if setting is None:
         return "no credential_process in the profile"
     command = setting.value
     if not isinstance(command, str):
-        raise Failure("AttributeError", "'dict' object has no attribute 'read'", setting.origin)
+        raise CliError("AttributeError", "'dict' object has no attribute 'read'", setting.origin)
     words = split_words(command)
     if words is None:  # an unbalanced quote: let shlex word the error
         import shlex
@@ -777,14 +803,14 @@ def process(ctx: Context, profile_name: str) -> Found | str:
         try:
             words = shlex.split(command)
         except ValueError as exc:
-            raise Failure("ValueError", str(exc), setting.origin) from None
+            raise CliError("ValueError", str(exc), setting.origin) from None
     if not words:
-        raise Failure("IndexError", "credential_process is empty", setting.origin)
+        raise CliError("IndexError", "credential_process is empty", setting.origin)
     problem = _exec_problem(words[0], ctx.environ)
     if problem is not None:
-        raise Failure(problem, f"credential_process cannot be started: {words[0]}", setting.origin)
+        raise CliError(problem, f"credential_process cannot be started: {words[0]}", setting.origin)
     claim = _text(profile.get("aws_account_id"))
-    ident = Identity(shown(claim) if claim else None, "aws_account_id" if claim else None)
+    ident = IdentityFacts(shown(claim) if claim else None, "aws_account_id" if claim else None)
     return Found(
         f"credential_process is set (runs {os.path.basename(words[0])})", setting.origin, ident
     )
@@ -819,9 +845,9 @@ def _exec_problem(program: str, environ: Mapping[str, str]) -> str | None:
 # -- 8. config file --------------------------------------------------------------------------
 
 
-def config_file(ctx: Context, profile_name: str) -> Found | str:
+def config_file(ctx: Context, req: Request) -> Found | str:
     """``ConfigProvider``: static keys in the config file's own profile (not the merged view)."""
-    profile = ctx.files.config_profile(profile_name)
+    profile = ctx.files.config_profile(req.profile)
     if profile is None:
         return "the profile is not in the config file"
     if "aws_access_key_id" not in profile:
@@ -832,7 +858,7 @@ def config_file(ctx: Context, profile_name: str) -> Found | str:
 # -- 9. AWS_CREDENTIAL_FILE ------------------------------------------------------------------
 
 
-def ec2_credentials_file(ctx: Context) -> Found | str:
+def ec2_credentials_file(ctx: Context, req: Request) -> Found | str:
     """``OriginalEC2Provider``: a key=value file named by ``AWS_CREDENTIAL_FILE`` (``~`` only)."""
     if "AWS_CREDENTIAL_FILE" not in ctx.environ:
         return "AWS_CREDENTIAL_FILE is not set"
@@ -840,14 +866,14 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
     try:
         got = read_regular(path)
     except OSError:
-        raise Failure(
+        raise CliError(
             "ConfigNotFound",
             f"The specified config file ({path}) could not be found.",
             "AWS_CREDENTIAL_FILE",
         ) from None
     if got is None:
         # A FIFO or a device: the CLI's open() would wait on it; awsguard does not.
-        raise Failure(
+        raise CliError(
             "NotARegularFile",
             f"{path} is not a regular file: the CLI would block reading it",
             "AWS_CREDENTIAL_FILE",
@@ -856,7 +882,7 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise Failure(
+        raise CliError(
             "UnicodeDecodeError", f"{path} is not valid UTF-8", "AWS_CREDENTIAL_FILE"
         ) from None
     # utils.parse_key_val_file_contents (text mode read: universal newlines, then splitlines).
@@ -868,7 +894,7 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
     if "AWSAccessKeyId" not in values:
         return f"{path} has no AWSAccessKeyId"
     if "AWSSecretKey" not in values:
-        raise Failure(
+        raise CliError(
             "KeyError", f"{path} has AWSAccessKeyId but no AWSSecretKey", "AWS_CREDENTIAL_FILE"
         )
     return Found(
@@ -881,7 +907,7 @@ def ec2_credentials_file(ctx: Context) -> Found | str:
 # -- 10. boto config -------------------------------------------------------------------------
 
 
-def boto_config(ctx: Context) -> Found | str:
+def boto_config(ctx: Context, req: Request) -> Found | str:
     """``BotoProvider``: ``[Credentials]`` in ``$BOTO_CONFIG`` only, else /etc/boto.cfg, ~/.boto."""
     from awsguard.predict import inifile
 
@@ -894,7 +920,7 @@ def boto_config(ctx: Context) -> Found | str:
         try:
             ini = inifile.load(path)
         except inifile.ParseError as exc:
-            raise Failure(
+            raise CliError(
                 "ConfigParseError", f"Unable to parse config file: {path}", exc.path
             ) from None
         if ini is None:
@@ -904,7 +930,7 @@ def boto_config(ctx: Context) -> Found | str:
             continue  # BotoProvider.load moves on to the next candidate file
         key = section["aws_access_key_id"]
         if "aws_secret_access_key" not in section:
-            raise Failure(
+            raise CliError(
                 "PartialCredentialsError",
                 "Partial credentials found in boto-config, missing: aws_secret_access_key",
                 f"{path}:{key.line}",
@@ -924,7 +950,7 @@ _CONTAINER_FULL = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
 _CONTAINER_HOSTS = ("169.254.170.2", "169.254.170.23", "fd00:ec2::23", "localhost")
 
 
-def container(ctx: Context) -> Found | str:
+def container(ctx: Context, req: Request) -> Found | str:
     """``ContainerProvider``: either URI variable present (even empty) selects it; the HTTP
     fetch happens at once in the CLI, so a failure there aborts the chain (not predictable)."""
     e = ctx.environ
@@ -938,7 +964,7 @@ def container(ctx: Context) -> Found | str:
             got = read_regular(token_file)
             if got is None:
                 # A FIFO or a device: the CLI's open() would wait on it; awsguard does not.
-                raise Failure(
+                raise CliError(
                     "NotARegularFile",
                     f"{token_file} is not a regular file: the CLI would block reading it",
                     "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
@@ -946,13 +972,13 @@ def container(ctx: Context) -> Found | str:
             # Text mode, as the CLI reads it: universal newlines (only CR/LF presence matters).
             token = decode_newlines(got[0].decode("utf-8"))
         except OSError as exc:
-            raise Failure(
+            raise CliError(
                 type(exc).__name__,
                 "the container authorization token file cannot be read",
                 "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
             ) from None
         except UnicodeDecodeError:
-            raise Failure(
+            raise CliError(
                 "UnicodeDecodeError",
                 "the container authorization token file is not UTF-8",
                 "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
@@ -960,7 +986,7 @@ def container(ctx: Context) -> Found | str:
     elif "AWS_CONTAINER_AUTHORIZATION_TOKEN" in e:
         token = e["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
     if token is not None and ("\r" in token or "\n" in token):
-        raise Failure(
+        raise CliError(
             "ValueError",
             "Auth token value is not a legal header value",
             "AWS_CONTAINER_AUTHORIZATION_TOKEN",
@@ -969,14 +995,14 @@ def container(ctx: Context) -> Found | str:
         return Found(
             "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is set (fetched over HTTP)",
             _CONTAINER_RELATIVE,
-            Identity(),
+            IdentityFacts(),
         )
     url = e[_CONTAINER_FULL]
     problem = _container_url_problem(url)
     if problem is not None:
-        raise Failure("ValueError", problem, _CONTAINER_FULL)
+        raise CliError("ValueError", problem, _CONTAINER_FULL)
     return Found(
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI is set (fetched over HTTP)", _CONTAINER_FULL, Identity()
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI is set (fetched over HTTP)", _CONTAINER_FULL, IdentityFacts()
     )
 
 
@@ -1006,7 +1032,7 @@ def _container_url_problem(url: str) -> str | None:
 # -- 12. instance metadata -------------------------------------------------------------------
 
 
-def imds(ctx: Context) -> Found | str:
+def imds(ctx: Context, req: Request) -> Found | str:
     """``InstanceMetadataProvider``: off only when AWS_EC2_METADATA_DISABLED is "true" in any
     case; otherwise the CLI asks the instance metadata service (1 s timeout by default)."""
     if ctx.environ.get("AWS_EC2_METADATA_DISABLED", "false").lower() == "true":
@@ -1014,8 +1040,76 @@ def imds(ctx: Context) -> Found | str:
     return Found(
         "would be tried: the CLI asks the EC2 instance metadata service (not checked offline)",
         None,
-        Identity(),
+        IdentityFacts(),
     )
+
+
+# -- the chain -------------------------------------------------------------------------------
+
+# create_credential_resolver's list, in order: (METHOD, provider).
+PROVIDERS: tuple[tuple[str, Provider], ...] = (
+    (ENV, env),
+    (ASSUME_ROLE, assume_role),
+    (WEB_IDENTITY, web_identity),
+    (SSO, sso),
+    (SHARED_CREDENTIALS, shared_credentials),
+    (LOGIN, login),
+    (PROCESS, process),
+    (CONFIG_FILE, config_file),
+    (EC2_CREDENTIALS_FILE, ec2_credentials_file),
+    (BOTO_CONFIG, boto_config),
+    (CONTAINER, container),
+    (IMDS, imds),
+)
+ORDER = tuple(method for method, _ in PROVIDERS)
+
+# The profile providers (AssumeRoleProvider resolves a source profile with these).
+PROFILE_TABLE = tuple((m, p) for m, p in PROVIDERS if m in PROFILE_PROVIDERS)
+
+
+def provider(method: str) -> Provider:
+    """The provider of ``method``."""
+    for name, fn in PROVIDERS:
+        if name == method:
+            return fn
+    raise KeyError(method)
+
+
+def walk(ctx: Context, table: tuple[tuple[str, Provider], ...], req: Request) -> Walk:
+    """``CredentialResolver.load_credentials`` over ``table``: the first provider with
+    credentials wins, one that raises stops the walk.  Providers after the winner are probed
+    (what they would do had it not been there) for ``explain``; none are asked after an error."""
+    out = Walk()
+    for method, fn in table:
+        if out.found is not None:
+            out.steps.append(_probe(ctx, method, fn, req))
+            continue
+        try:
+            result = fn(ctx, req)
+        except CliError as exc:
+            exc.provider = method
+            out.error = exc
+            out.steps.append(Step(method, "error", exc.message, exc.origin))
+            return out
+        if isinstance(result, Found):
+            out.method, out.found = method, result
+            out.steps.append(Step(method, "matched", result.why, result.origin))
+        else:
+            out.steps.append(Step(method, "skipped", result))
+    return out
+
+
+def _probe(ctx: Context, method: str, fn: Provider, req: Request) -> Step:
+    """A provider the CLI never asks because an earlier one won."""
+    if method == IMDS:
+        return Step(method, "skipped", "only asked when nothing earlier matched")
+    try:
+        result = fn(ctx, req)
+    except CliError as exc:
+        return Step(method, "shadowed", f"configured, but would fail: {exc.message}")
+    if isinstance(result, Found):
+        return Step(method, "shadowed", result.why)
+    return Step(method, "skipped", result)
 
 
 # -- JSON ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from awsguard.predict import argv as argv_mod
 from awsguard.predict import inifile, providers
 from awsguard.predict.awsfiles import AwsFiles
-from awsguard.predict.providers import Failure, Found, Identity
+from awsguard.predict.providers import CliError, IdentityFacts, Step
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -23,32 +23,6 @@ PROFILE_VARS = {
     1: ("AWS_DEFAULT_PROFILE", "AWS_PROFILE"),
     2: ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"),
 }
-
-
-class Step:
-    """One provider's part in a resolution."""
-
-    __slots__ = ("origin", "provider", "status", "why")
-
-    def __init__(self, provider: str, status: str, why: str, origin: str | None = None) -> None:
-        self.provider = provider
-        self.status = status  # matched | skipped | shadowed | error | unreachable
-        self.why = why
-        self.origin = origin
-
-
-class ErrorInfo:
-    """The exception the CLI would raise: botocore class name and a short, secret-free message."""
-
-    __slots__ = ("code", "message", "origin", "provider")
-
-    def __init__(
-        self, code: str, message: str, origin: str | None = None, provider: str | None = None
-    ) -> None:
-        self.code = code
-        self.message = message
-        self.origin = origin
-        self.provider = provider
 
 
 class Session:
@@ -90,10 +64,10 @@ class Resolution:
         self.config_path: str | None = None
         self.credentials_path: str | None = None
         self.source: str | None = None
-        self.error: ErrorInfo | None = None
+        self.error: CliError | None = None
         self.chain: list[Step] = []
-        self.identity = Identity()
-        self.found: Found | None = None
+        self.identity = IdentityFacts()
+        self.found: providers.Found | None = None
         self.session: Session | None = None
         self.source_profile: str | None = None
         self.source_method: str | None = None
@@ -154,9 +128,7 @@ def resolve(
     args = argv_mod.parse(list(argv), semantics)
     res = Resolution(args, semantics, crt, now)
     if args.usage_error:
-        res.error = ErrorInfo(
-            "UsageError", f"the CLI rejects this command line: {args.usage_error}"
-        )
+        res.error = CliError("UsageError", f"the CLI rejects this command line: {args.usage_error}")
         return res
     named, res.profile_from = select_profile(args, environ, semantics)
     for var in PROFILE_VARS[2]:
@@ -173,7 +145,7 @@ def resolve(
     try:
         files.load()
     except inifile.ParseError as exc:
-        res.error = ErrorInfo(
+        res.error = CliError(
             "ConfigParseError", f"Unable to parse config file: {exc.path}", _parse_origin(exc)
         )
         res.chain = [
@@ -182,7 +154,7 @@ def resolve(
         return res
     if named is not None and not files.exists(named):
         # Session.get_scoped_config: a named profile must exist, even "default" or "".
-        res.error = ErrorInfo(
+        res.error = CliError(
             "ProfileNotFound", f"The config profile ({named}) could not be found", res.profile_from
         )
         res.chain = [
@@ -191,7 +163,18 @@ def resolve(
         ]
         return res
     ctx = providers.Context(environ, files, crt=crt, now=now)
-    if args.no_sign_request:
+    _credentials(res, ctx)
+    return res
+
+
+def _parse_origin(exc: inifile.ParseError) -> str:
+    return f"{exc.path}:{exc.line}" if exc.line is not None else exc.path
+
+
+def _credentials(res: Resolution, ctx: providers.Context) -> None:
+    """Everything after the files load and the profile exists: the chain, the checks
+    ``create_client`` makes after it, and the logged-in sessions for explain and policy."""
+    if res.args.no_sign_request:
         res.chain = [
             Step(
                 m,
@@ -205,80 +188,50 @@ def resolve(
     if res.error is None or res.error.code == "NoCredentialsError":
         # Session.create_client asks the token provider after the credentials (or instead of
         # them, for unsigned requests); its configuration errors come before NoCredentialsError.
-        problem = providers.sso_token_provider_problem(ctx, res.chain_profile)
-        where = "sso-token"
-        if problem is None:
-            # Then the client's own configuration: an empty `s3 =` fails Config() validation.
-            problem, where = providers.s3_section_problem(ctx, res.chain_profile), "client-config"
+        # Then the client's own configuration: an empty `s3 =` fails Config() validation.
+        problem = providers.sso_token_provider_problem(
+            ctx, res.chain_profile
+        ) or providers.s3_section_problem(ctx, res.chain_profile)
         if problem is not None:
             res.source = None
-            res.error = ErrorInfo(problem.code, problem.message, problem.origin, where)
+            res.error = problem
     _sessions(res, ctx)
-    return res
-
-
-def _parse_origin(exc: inifile.ParseError) -> str:
-    return f"{exc.path}:{exc.line}" if exc.line is not None else exc.path
 
 
 def _walk(res: Resolution, ctx: providers.Context) -> None:
-    """CredentialResolver.load_credentials: first provider with credentials wins, a raise aborts."""
-    winner_seen = False
-    failed = False
-    for method in providers.ORDER:
-        if method == providers.ENV and res.explicit_profile:
-            # create_credential_resolver removes EnvProvider when --profile was given.
-            keys = bool(ctx.environ.get("AWS_ACCESS_KEY_ID"))
-            res.env_keys_ignored = keys
-            why = "removed from the chain because --profile was given"
-            if keys:
-                why += " (AWS_ACCESS_KEY_ID is set and ignored)"
-            res.chain.append(Step(method, "skipped", why, "AWS_ACCESS_KEY_ID" if keys else None))
-            continue
-        if failed:
-            res.chain.append(Step(method, "unreachable", "the CLI stopped at the error above"))
-            continue
-        if winner_seen:
-            if method == providers.IMDS:
-                res.chain.append(Step(method, "skipped", "only asked when nothing earlier matched"))
-                continue
-            status, why = providers.probe(
-                ctx, method, res.chain_profile, disable_env=res.explicit_profile
-            )
-            res.chain.append(Step(method, status, why))
-            continue
-        try:
-            result = providers.run_provider(
-                ctx, method, res.chain_profile, disable_env=res.explicit_profile
-            )
-        except Failure as failure:
-            res.error = ErrorInfo(failure.code, failure.message, failure.origin, method)
-            res.chain.append(Step(method, "error", failure.message, failure.origin))
-            failed = True
-            continue
-        if isinstance(result, Found):
-            winner_seen = True
-            res.source = method
-            res.found = result
-            res.identity = result.identity
-            res.chain.append(Step(method, "matched", result.why, result.origin))
-            if method == providers.ASSUME_ROLE:
-                _record_role(res, ctx)
-            continue
-        res.chain.append(Step(method, "skipped", result))
-    if res.source is None and res.error is None:
-        res.error = ErrorInfo(
+    """The chain as ``create_credential_resolver`` builds it for this command line, walked."""
+    table = providers.PROVIDERS
+    if res.explicit_profile:
+        # create_credential_resolver removes EnvProvider when --profile was given.
+        keys = bool(ctx.environ.get("AWS_ACCESS_KEY_ID"))
+        res.env_keys_ignored = keys
+        why = "removed from the chain because --profile was given"
+        if keys:
+            why += " (AWS_ACCESS_KEY_ID is set and ignored)"
+        res.chain.append(
+            Step(providers.ENV, "skipped", why, "AWS_ACCESS_KEY_ID" if keys else None)
+        )
+        table = tuple(entry for entry in table if entry[0] != providers.ENV)
+    request = providers.Request(res.chain_profile, disable_env=res.explicit_profile)
+    walked = providers.walk(ctx, table, request)
+    res.chain.extend(walked.steps)
+    for method, _ in table[len(walked.steps) :]:
+        res.chain.append(Step(method, "unreachable", "the CLI stopped at the error above"))
+    res.error = walked.error
+    role = walked.error.role if walked.error is not None else None
+    if walked.found is not None:
+        res.source, res.found = walked.method, walked.found
+        res.identity = walked.found.identity
+        role = walked.found.role
+    elif walked.error is None:
+        res.error = CliError(
             "NoCredentialsError", "Unable to locate credentials: no provider in the chain has any"
         )
-    elif res.error is not None and res.error.provider == providers.ASSUME_ROLE:
-        _record_role(res, ctx)
-
-
-def _record_role(res: Resolution, ctx: providers.Context) -> None:
-    res.hops = list(ctx.hops)
-    res.source_profile = ctx.source_profile
-    res.source_method = ctx.source_method
-    res.source_steps = [Step(p, s, w) for p, s, w in ctx.source_steps]
+    if role is not None:
+        res.hops = list(role.hops)
+        res.source_profile = role.source_profile
+        res.source_method = role.source_method
+        res.source_steps = list(role.source_steps)
 
 
 def _sessions(res: Resolution, ctx: providers.Context) -> None:
@@ -305,7 +258,7 @@ def profile_session(ctx: providers.Context, profile: str) -> Session | None:
     if "sso_account_id" in merged or "sso_role_name" in merged:
         try:
             config = providers.sso_config(ctx, profile)
-        except Failure:
+        except CliError:
             config = None
         source = config or merged
         account_setting = source.get("sso_account_id")
@@ -331,3 +284,4 @@ def profile_session(ctx: providers.Context, profile: str) -> Session | None:
             origin,
         )
     return None
+
