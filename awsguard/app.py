@@ -207,3 +207,59 @@ class Doctor(cli.Application):
         from awsguard.commands import doctor
 
         return doctor.run(as_json=self.as_json, environ=os.environ)
+
+
+@AwsGuard.subcommand("fix")
+class Fix(cli.Application):
+    """Repair what makes `aws AWS-ARGS` run as the wrong identity: safely, and undoably.
+
+    Judges the same invocation `explain` would (default: sts get-caller-identity) and proposes
+    one remedy per finding it can repair: the access keys in ~/.aws/credentials that shadow a
+    profile's `aws login` session (directly or through a role's source_profile) are removed -
+    or moved to a new section with --keep-keys-as - and environment keys get an `unset` line.
+    It shows the plan first (a diff, secrets masked), asks on a terminal, keeps a backup
+    (<file>.awsguard-<UTC time>, mode 0600), replaces the file atomically, and proves the
+    profile now uses its login session (or puts the old file back).  Examples:
+        awsguard fix --profile work              # show the plan, ask, apply
+        awsguard fix --dry-run -- s3 ls --profile work
+        awsguard fix --yes --profile work --keep-keys-as work-iam-user
+        eval "$(awsguard fix --shell)"           # unset keys exported in this shell
+        awsguard fix --undo                      # put back the file the last fix changed
+    Exit status: 0 applied or nothing to do, 1 declined or refused (with why), 2 usage.
+    """
+
+    profile = cli.SwitchAttr("--profile", str, help="the profile to fix (as `aws --profile`)")
+    yes = cli.Flag(["-y", "--yes"], help="apply without asking")
+    dry_run = cli.Flag(["-n", "--dry-run"], help="only show the plan; change nothing")
+    as_json = cli.Flag("--json", help="print the plan, files, backups and the result as JSON")
+    shell = cli.Flag(
+        "--shell", help='print only shell code (`unset ...`), for eval "$(awsguard fix --shell)"'
+    )
+    undo = cli.Flag(
+        "--undo",
+        help="restore the backup of the last fix, if the file is still what fix wrote",
+    )
+    keep_as = cli.SwitchAttr(
+        "--keep-keys-as",
+        str,
+        argname="NAME",
+        help="move the keys to a new section [NAME] instead of deleting them",
+    )
+
+    def main(self, *aws_args: str) -> int:
+        from awsguard.commands import fix
+
+        opts = fix.Options(
+            profile=self.profile,
+            yes=self.yes,
+            dry_run=self.dry_run,
+            as_json=self.as_json,
+            shell=self.shell,
+            undo=self.undo,
+            keep_as=self.keep_as,
+        )
+        # awsguard.cli holds plumbum's stdout back until the command returns (to turn usage
+        # errors into one line); the plan must be on screen before the question, so fix writes
+        # to the process's own stdout.
+        out = sys.__stdout__ if sys.__stdout__ is not None else sys.stdout
+        return fix.run(list(aws_args), opts, environ=os.environ, out=out)

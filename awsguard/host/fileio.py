@@ -21,6 +21,10 @@ import os
 
 from awsguard.host.record import note_path
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 _S_IFMT = 0o170000
 _S_IFREG = 0o100000
 _S_IFDIR = 0o040000
@@ -105,6 +109,10 @@ def atomic_replace(
     mode: int = 0o600,
     durable: bool = False,
     make_parents: bool = False,
+    owner: tuple[int, int] | None = None,
+    check: Callable[[], None] | None = None,
+    temp: str | None = None,
+    step: Callable[[str], None] | None = None,
 ) -> None:
     """Replace ``path`` with ``data`` all at once: readers see the old file or the new one.
 
@@ -112,32 +120,63 @@ def atomic_replace(
     system) with ``O_EXCL`` under a name no other writer uses, given ``mode``, written in full,
     ``fsync``ed when ``durable`` (and the directory after the rename), then renamed over ``path``.
     Raises OSError; whatever happens, the temporary file does not outlive the call.
+
+    For editors of user files (:mod:`awsguard.host.safewrite`): ``owner`` (uid, gid) is given
+    to the new file before the rename (a failure aborts it); ``check`` runs just before the
+    rename and aborts it by raising (the target changed under us); ``temp`` names the temporary
+    file (it must be beside ``path``); ``step`` is called with the name of each step before it
+    runs ("temp-open", "temp-write", "temp-fsync", "temp-owner", "recheck", "rename",
+    "dirsync"), for fault-injection tests.  "dirsync" comes after the rename: an error raised
+    there leaves the new file in place.
     """
     directory = os.path.dirname(path) or "."
     if make_parents:
         os.makedirs(directory, mode=0o700, exist_ok=True)
-    tmp = _temp_name(path)
+    tmp = temp or _temp_name(path)
     fd = -1
+    created = False
     try:
+        if step:
+            step("temp-open")
         fd = os.open(
             tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, mode & 0o777
         )
+        created = True
         os.fchmod(fd, mode & 0o7777)  # the umask narrowed what O_CREAT set
+        if step:
+            step("temp-write")
         view = memoryview(data)
         while view:
             view = view[os.write(fd, view) :]
         if durable:
+            if step:
+                step("temp-fsync")
             os.fsync(fd)
+        if owner is not None:
+            if step:
+                step("temp-owner")
+            st = os.fstat(fd)
+            if (st.st_uid, st.st_gid) != owner:
+                os.fchown(fd, *owner)
+                os.fchmod(fd, mode & 0o7777)  # chown clears set-id bits; keep the mode exact
         os.close(fd)
         fd = -1
+        if check is not None:
+            if step:
+                step("recheck")
+            check()
+        if step:
+            step("rename")
         os.replace(tmp, path)
-        tmp = ""
+        created = False
         if durable:
+            if step:
+                step("dirsync")
             fsync_dir(directory)
     finally:
         if fd >= 0:
             os.close(fd)
-        if tmp:
+        if created:
             try:
                 os.unlink(tmp)
             except OSError:

@@ -684,3 +684,59 @@ def parse_text(text: str, path: str = "<string>", *, validate: bool = True) -> I
     """Same as ``load`` for text that is already decoded and has ``\\n`` newlines (like
     ``cp.read_string``: a ``\\r`` left in the text is whitespace, not a line break)."""
     return _make(path, text, validate)
+
+
+# -- where things are, for editors ------------------------------------------------------------
+
+
+class Layout:
+    """Where each part of a file botocore can load sits: 1-based line numbers.
+
+    ``headers``: the header line of every section except DEFAULT; ``options``: per section, the
+    first and last line of each own option - its ``key = ...`` line through its last
+    continuation line (comments and blank lines inside that run belong to it, trailing ones do
+    not); ``defaults``: the same for the options of ``[DEFAULT]``.  ``text`` is the decoded text.
+    """
+
+    __slots__ = ("defaults", "headers", "options", "text")
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.headers: dict[str, int] = {}
+        self.options: dict[str, dict[str, tuple[int, int]]] = {}
+        self.defaults: dict[str, tuple[int, int]] = {}
+
+
+def layout(data: bytes, path: str = "<bytes>") -> Layout:
+    """The :class:`Layout` of a file's bytes, read as botocore reads the file.
+
+    Raises ParseError (with the line, never the content) wherever botocore would fail to load it:
+    undecodable bytes, a BOM, anything configparser or ``_parse_nested`` rejects.
+    """
+    text = _decode(data, path)
+    lines = text.split("\n")
+    parsed = _parse(lines, 1, path)
+    _check_nested(parsed, text, path)
+    out = Layout(text)
+    out.headers = dict(parsed.headers)
+    for name, section in parsed.sections.items():
+        out.options[name] = {key: _span(lines, opt) for key, opt in section.items()}
+    out.defaults = {key: _span(lines, opt) for key, opt in parsed.defaults.items()}
+    return out
+
+
+def _span(lines: list[str], opt: _Opt) -> tuple[int, int]:
+    """First and last line of an option: after a successful parse every continuation line is a
+    non-blank, non-comment line after the key line, and each one added exactly one non-empty
+    part (blank lines add empty parts), so the n-th such line ends the value."""
+    first: int = opt[0]
+    left = sum(1 for part in opt[2:] if part)
+    last = first
+    index = first  # 0-based index of the line after the key line
+    while left:
+        s = lines[index].strip()
+        index += 1
+        if s and s[0] not in "#;":
+            left -= 1
+            last = index
+    return first, last
