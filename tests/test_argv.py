@@ -111,8 +111,8 @@ def test_flags_and_words():
         ["--debug", "s3", "cp", "--no-sign-request", "a", "b", "--region", "us-west-2"]
     )
     assert (args.debug, args.no_sign_request, args.region) == (True, True, "us-west-2")
-    assert args.words() == ["s3", "cp"]
-    assert argv.parse(["ec2", "--filters", "x", "describe-instances"]).words()[0] == "ec2"
+    assert (args.command, args.operation) == ("s3", "cp")
+    assert argv.parse(["ec2", "--filters", "x", "describe-instances"]).command == "ec2"
 
 
 def test_v2_only_options():

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import configparser
-import contextlib
 import os
 import random
 import subprocess
@@ -11,7 +10,6 @@ import sys
 import tempfile
 import textwrap
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from awsguard.predict import inifile
-from awsguard.predict.inifile import Entry, IniFile, ParseError, load, parse_text
+from awsguard.predict.inifile import Entry, IniFile, ParseError, load
 
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYSECRETKEY"
 
@@ -58,15 +56,30 @@ def make_big_config(n: int, seed: int = 1234) -> str:
     return "".join(out)
 
 
-@contextlib.contextmanager
-def forced_full() -> Iterator[None]:
-    """Run every file through the reference (whole-file, per-line) parser."""
-    old = inifile._FORCE_FULL
-    inifile._FORCE_FULL = True
-    try:
-        yield
-    finally:
-        inifile._FORCE_FULL = old
+def parse_text(text: str, path: str = "<string>", *, validate: bool = True) -> IniFile:
+    """An IniFile over text that is already decoded and has ``\\n`` newlines (like
+    ``cp.read_string``: a ``\\r`` left in the text is whitespace, not a line break)."""
+    ini = IniFile(path, text)
+    if validate:
+        ini.validate()
+    return ini
+
+
+def full(ini: IniFile | None) -> IniFile | None:
+    """``ini`` parsed whole by the reference (per-line) parser: raises its ParseError."""
+    if ini is not None and not ini.unreadable:
+        ini._parse_full()
+    return ini
+
+
+def load_full(path: str) -> IniFile | None:
+    """``load`` through the reference parser only (no fast validation, no chunk lookups)."""
+    return full(load(path, validate=False))
+
+
+def entries(section: dict[str, Entry] | None) -> dict[str, tuple[object, int]] | None:
+    """A section's entries as comparable (value, line) pairs."""
+    return None if section is None else {k: (e.value, e.line) for k, e in section.items()}
 
 
 def values(ini: IniFile, name: str) -> dict[str, object] | None:
@@ -309,14 +322,12 @@ def _check_against_oracle(path: str, data: bytes) -> None:
     # validate=True, fast path, then the forced reference parser: same outcome, same error.
     errors: list[tuple[int | None, str] | None] = []
     for mode in ("fast", "full"):
-        ctx = forced_full() if mode == "full" else contextlib.nullcontext()
-        with ctx:
-            try:
-                ini = load(path)
-            except ParseError as e:
-                assert SECRET not in str(e) and SECRET not in repr(e)
-                errors.append((e.line, e.reason))
-                continue
+        try:
+            ini = load(path) if mode == "fast" else load_full(path)
+        except ParseError as e:
+            assert SECRET not in str(e) and SECRET not in repr(e)
+            errors.append((e.line, e.reason))
+            continue
         assert ini is not None
         assert expected is not None, f"{mode}: botocore raises, we do not"
         assert ini.section_names() == list(expected)
@@ -345,7 +356,7 @@ def _check_against_oracle(path: str, data: bytes) -> None:
     text = data.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     lazy = load(path, validate=False)
     assert lazy is not None
-    full = parse_text("\n".join(text))
+    ref = parse_text("\n".join(text))
     for name in [*expected, *NAMES]:
         got = lazy.section(name)
         if name not in expected:
@@ -356,9 +367,9 @@ def _check_against_oracle(path: str, data: bytes) -> None:
         assert {k: e.value for k, e in got.items()} == expected[name]
         assert list(got) == list(expected[name])
         # Line numbers agree with the reference parser and point at the right lines.
-        assert got == full.section(name)
+        assert entries(got) == entries(ref.section(name))
         hl = lazy.header_line(name)
-        assert hl == full.header_line(name)
+        assert hl == ref.header_line(name)
         assert hl is not None
         hdr = text[hl - 1].strip()
         assert hdr[0] == "[" and hdr[1 : hdr.rfind("]")] == name
@@ -513,8 +524,8 @@ def test_default_keys_are_inherited_and_own_keys_win() -> None:
         a = ini.section("a")
         assert a is not None
         assert list(a) == ["region", "k", "out"]  # own keys, then inherited ones
-        assert a["region"] == Entry("us", 5)
-        assert a["out"] == Entry("json", 3)  # the DEFAULT line
+        assert (a["region"].value, a["region"].line) == ("us", 5)
+        assert (a["out"].value, a["out"].line) == ("json", 3)  # the DEFAULT line
         assert values(ini, "b") == {"region": "eu", "out": "json"}
         assert ini.section("DEFAULT") is None
 
@@ -663,9 +674,9 @@ def test_errors_are_reported_without_content(
 ) -> None:
     path = write(tmp_path, text)
     assert oracle(path) is None  # botocore agrees it is an error
-    for ctx in (contextlib.nullcontext(), forced_full()):
-        with ctx, pytest.raises(ParseError) as exc:
-            load(path)
+    for read in (load, load_full):
+        with pytest.raises(ParseError) as exc:
+            read(path)
         e = exc.value
         assert (e.path, e.line, e.reason) == (path, *expected)
         assert str(e) == f"{path}:{expected[0]}: {expected[1]}"
@@ -855,15 +866,15 @@ def test_open_failure_is_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_fast_and_full_paths_agree_on_a_big_config() -> None:
     text = make_big_config(300)
-    with forced_full():
-        full = parse_text(text)
+    whole = full(parse_text(text, validate=False))
+    assert whole is not None
     for validate in (True, False):
         fast = parse_text(text, validate=validate)
         for name in ["default", "profile p00000", "profile p00123", "profile p00299", "nope"]:
-            assert fast.section(name) == full.section(name)
-            assert fast.header_line(name) == full.header_line(name)
+            assert entries(fast.section(name)) == entries(whole.section(name))
+            assert fast.header_line(name) == whole.header_line(name)
         assert fast._full is None  # answered from chunks, no whole-file parse
-        assert fast.section_names() == full.section_names()
+        assert fast.section_names() == whole.section_names()
         assert fast._full is None
 
 
@@ -889,9 +900,9 @@ def test_module_imports_nothing_heavy() -> None:
         """
         import sys
         from awsguard.predict import inifile
-        ini = inifile.parse_text("[a]\\nk = 1\\n  more\\n[DEFAULT]\\nj = 2\\n", validate=True)
-        ini.section("a"); ini.section_names(); ini.header_line("a")
-        ini = inifile.parse_text("[a]\\nk = 1\\n", validate=False)
+        ini = inifile.IniFile("<string>", "[a]\\nk = 1\\n  more\\n[DEFAULT]\\nj = 2\\n")
+        ini.validate(); ini.section("a"); ini.section_names(); ini.header_line("a")
+        ini = inifile.IniFile("<string>", "[a]\\nk = 1\\n")
         ini.section("a"); ini.section_names()
         heavy = {"re", "dataclasses", "typing", "enum", "configparser", "json", "locale"}
         print(sorted(heavy & set(sys.modules)))
@@ -965,9 +976,3 @@ def test_read_error_is_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr("awsguard.predict.inifile.os.read", eio)
     ini = load(path)
     assert ini is not None and ini.unreadable and ini.section_names() == []
-
-
-def test_entry_equality() -> None:
-    assert Entry("v", 1) == Entry("v", 1)
-    assert Entry("v", 1) != Entry("v", 2)
-    assert Entry("v", 1) != "v"

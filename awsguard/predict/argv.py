@@ -93,10 +93,6 @@ class CliArgs:
         """Every field, for comparing two parses (the shim's decision cache)."""
         return tuple(getattr(self, name) for name in self.__slots__)
 
-    def words(self) -> list[str]:
-        """The command words, e.g. ``["s3", "ls"]``."""
-        return [w for w in (self.command, self.operation) if w is not None]
-
 
 def _is_negative_number(token: str) -> bool:
     # argparse treats '-1' or '-.5' as an argument, not an option, when the parser defines no

@@ -42,8 +42,6 @@ class Setting:
 
 Profile = dict[str, Setting]
 
-# shlex.split (POSIX mode, whitespace_split) treats only these as separators.
-_SHLEX_SPACE = " \t\r\n"
 _SHLEX_SPECIAL = frozenset("'\"\\")
 
 

@@ -25,13 +25,13 @@ if TYPE_CHECKING:
 
 _B32 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}
 _NEW_GENERATION = frozenset("QRSTUVWXYZ234567")  # base32 values 16..31: the top bit is set
-_KEY_KINDS = {"AKIA": "long-term", "ASIA": "temporary"}
+_KEY_PREFIXES = ("AKIA", "ASIA")  # long-term, temporary
 _UPPER_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
 def looks_like_key_id(key_id: str) -> bool:
     """True for a syntactically valid access key id: AKIA/ASIA + 16 base32 characters."""
-    if len(key_id) != 20 or key_id[:4] not in _KEY_KINDS:
+    if len(key_id) != 20 or key_id[:4] not in _KEY_PREFIXES:
         return False
     b32 = _B32
     return all(c in b32 for c in key_id[4:])
@@ -42,7 +42,7 @@ def account_from_key_id(key_id: str) -> str | None:
 
     Unverified by nature: it says nothing about whether the key exists or is active.
     """
-    if len(key_id) != 20 or key_id[:4] not in _KEY_KINDS:
+    if len(key_id) != 20 or key_id[:4] not in _KEY_PREFIXES:
         return None
     if key_id[4] not in _NEW_GENERATION:
         return None
@@ -60,11 +60,6 @@ def account_from_key_id(key_id: str) -> str | None:
     return f"{account:012d}"
 
 
-def key_kind(key_id: str) -> str:
-    """``"long-term"`` (AKIA), ``"temporary"`` (ASIA) or ``"unknown"``, by prefix only."""
-    return _KEY_KINDS.get(key_id[:4], "unknown")
-
-
 def mask_key_id(key_id: str) -> str:
     """A key id for display: ``AKIA…WXYZ``; at most 8 characters of the input ever appear.
 
@@ -77,11 +72,6 @@ def mask_key_id(key_id: str) -> str:
     if n >= 16 and key_id[:4].isalpha():
         return f"{key_id[:4]}…{key_id[-4:]}"
     return f"…{key_id[-2:]}"
-
-
-def mask_secret(_: str) -> str:
-    """Secrets are never shown, not even in part."""
-    return "****"
 
 
 # --- ARNs -------------------------------------------------------------------------------------
@@ -181,14 +171,6 @@ def principal_from_arn(arn: str) -> Principal | None:
         elif kind == "federated-user" and rest:
             return Principal(parsed, kind, rest)
     return Principal(parsed, "other", None)
-
-
-def role_name_from_arn(arn: str) -> str | None:
-    """The role name of an IAM role ARN or an STS assumed-role ARN, else None."""
-    principal = principal_from_arn(arn)
-    if principal is None or principal.kind not in ("role", "assumed-role"):
-        return None
-    return principal.name
 
 
 # --- Timestamps -------------------------------------------------------------------------------

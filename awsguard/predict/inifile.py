@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     _Opt = list[Any]
     _Section = dict[str, _Opt]
 
-__all__ = ["Entry", "IniFile", "ParseError", "load", "parse_text"]
+__all__ = ["Entry", "IniFile", "ParseError", "load"]
 
 # Fixed reasons. They never include file content: configparser's own exceptions quote whole
 # lines, which may hold secrets (hostile-inputs.md item 41).
@@ -56,9 +56,6 @@ INVALID_UTF8 = "invalid UTF-8"
 NESTED_NO_EQUALS = "nested value line without '='"
 
 _DEFAULT = "DEFAULT"  # RawConfigParser.default_section; the match is case-sensitive
-
-# Tests set this to run every file through the reference parser.
-_FORCE_FULL = False
 
 
 class ParseError(Exception):
@@ -88,13 +85,6 @@ class Entry:
     def __init__(self, value: str | dict[str, str], line: int) -> None:
         self.value = value
         self.line = line
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Entry):
-            return NotImplemented
-        return self.value == other.value and self.line == other.line
-
-    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         # Values are often secrets: never put them in a repr that may end up in a log.
@@ -650,15 +640,6 @@ def _decode(data: bytes, path: str) -> str:
     return decode_newlines(text)
 
 
-def _make(path: str, text: str, validate: bool) -> IniFile:
-    ini = IniFile(path, text)
-    if _FORCE_FULL:
-        ini._parse_full()
-    elif validate:
-        ini.validate()
-    return ini
-
-
 def load(path: str, *, validate: bool = True) -> IniFile | None:
     """Read ``path`` as botocore's ``raw_config_parse(path)`` would (the caller expands ``~``/$VARS).
 
@@ -674,16 +655,12 @@ def load(path: str, *, validate: bool = True) -> IniFile | None:
     data, unreadable, st = got
     if unreadable:
         return IniFile(path, "", unreadable=True)
-    ini = _make(path, _decode(data, path), validate)
+    ini = IniFile(path, _decode(data, path))
+    if validate:
+        ini.validate()
     if st is not None:
         ini.identity = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
     return ini
-
-
-def parse_text(text: str, path: str = "<string>", *, validate: bool = True) -> IniFile:
-    """Same as ``load`` for text that is already decoded and has ``\\n`` newlines (like
-    ``cp.read_string``: a ``\\r`` left in the text is whitespace, not a line break)."""
-    return _make(path, text, validate)
 
 
 # -- where things are, for editors ------------------------------------------------------------

@@ -1002,7 +1002,9 @@ def container(ctx: Context, req: Request) -> Found | str:
     if problem is not None:
         raise CliError("ValueError", problem, _CONTAINER_FULL)
     return Found(
-        "AWS_CONTAINER_CREDENTIALS_FULL_URI is set (fetched over HTTP)", _CONTAINER_FULL, IdentityFacts()
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI is set (fetched over HTTP)",
+        _CONTAINER_FULL,
+        IdentityFacts(),
     )
 
 

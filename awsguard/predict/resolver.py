@@ -208,9 +208,7 @@ def _walk(res: Resolution, ctx: providers.Context) -> None:
         why = "removed from the chain because --profile was given"
         if keys:
             why += " (AWS_ACCESS_KEY_ID is set and ignored)"
-        res.chain.append(
-            Step(providers.ENV, "skipped", why, "AWS_ACCESS_KEY_ID" if keys else None)
-        )
+        res.chain.append(Step(providers.ENV, "skipped", why, "AWS_ACCESS_KEY_ID" if keys else None))
         table = tuple(entry for entry in table if entry[0] != providers.ENV)
     request = providers.Request(res.chain_profile, disable_env=res.explicit_profile)
     walked = providers.walk(ctx, table, request)
