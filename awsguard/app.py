@@ -95,16 +95,21 @@ class Prompt(cli.Application):
     {expires} {marker}"; NO_COLOR turns colours off.
     """
 
+    from awsguard.commands.prompt import FORMATS, HOOKS
+
     fmt = cli.SwitchAttr(
         "--format",
-        cli.Set("plain", "zsh", "bash", "json"),
+        cli.Set(*FORMATS),
         default="plain",
         help="plain text; escaped and coloured for zsh or bash prompts; or JSON",
     )
+    # What the shell integration runs: not for people, so not in --help.
     hook = cli.SwitchAttr(
-        "--hook", cli.Set("zsh", "bash"), help="the report the shell integration reads"
+        "--hook", cli.Set(*HOOKS), group="Hidden-switches", help="the report the hook reads"
     )
-    session = cli.SwitchAttr("--session", str, default="", help="the shell's $$ (with --hook)")
+    session = cli.SwitchAttr(
+        "--session", str, default="", group="Hidden-switches", help="the shell's $$"
+    )
 
     def main(self) -> int:
         from awsguard.commands import prompt

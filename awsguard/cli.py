@@ -49,23 +49,13 @@ def _fast_explain(args: list[str]) -> Callable[[], int] | None:
 
 def _fast_prompt(args: list[str]) -> Callable[[], int] | None:
     """``prompt [--format=F] [--hook=SHELL --session=ID]``: run at prompts, so never plumbum."""
-    options: dict[str, str] = {}
-    i = 0
-    while i < len(args):
-        name, eq, value = args[i].partition("=")
-        if name not in ("--format", "--hook", "--session") or name in options:
-            return None
-        if not eq:
-            if i + 1 >= len(args):
-                return None
-            i += 1
-            value = args[i]
-        options[name] = value
-        i += 1
+    from awsguard.commands import prompt
+
+    options = prompt.parse_args(args)
+    if options is None:
+        return None
 
     def run() -> int:
-        from awsguard.commands import prompt
-
         return prompt.run(
             fmt=options.get("--format", "plain"),
             hook=options.get("--hook"),

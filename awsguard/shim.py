@@ -209,7 +209,7 @@ def _decide(
     if res.error is not None and res.error.code in _LEFT_TO_THE_CLI:
         return "", None, True  # the CLI reports these itself, better than we could
     findings, verdict = policy.judge(res, environ, settings=config)
-    shown = [f for f in findings if f.severity in (policy.WARN, policy.BLOCK)]
+    shown = [f for f in findings if f.severity in ("warn", "block")]
     style = _style(environ)
     if verdict == "block":
         return _message(res, shown, "block", argv, environ, config, style), errors.BLOCKED, False

@@ -20,6 +20,7 @@ from awsguard.app import AwsGuard
 from awsguard.commands import explain
 from awsguard.judge import policy
 from awsguard.predict.resolver import resolve
+from awsguard import words
 from awsguard.present import report
 
 AWSGUARD = [sys.executable, "-m", "awsguard"]
@@ -165,10 +166,10 @@ def test_malformed_file_is_reported_without_its_content(tmp_path):
 
 
 def test_clean_makes_terminal_controls_visible():
-    assert report.clean("a\x1b]0;pwned\x07b") == "a^[]0;pwned^Gb"
-    assert report.clean("prod\u202e") == "prod<U+202E>"
-    assert report.clean("admin@prod 50%off") == "admin@prod 50%off"  # legitimate names unchanged
-    assert report.clean("x" * 500, limit=10) == "x" * 9 + "…"
+    assert words.clean("a\x1b]0;pwned\x07b") == "a^[]0;pwned^Gb"
+    assert words.clean("prod\u202e") == "prod<U+202E>"
+    assert words.clean("admin@prod 50%off") == "admin@prod 50%off"  # legitimate names unchanged
+    assert words.clean("x" * 500, limit=10) == "x" * 9 + "…"
 
 
 # -- properties over generated scenarios ---------------------------------------------------------

@@ -59,9 +59,9 @@ ACCOUNTS = ("000000000000", "999999999999", "123456789012")
 
 
 def memo_rules() -> tuple[str, ...]:
-    from awsguard.judge.settings import RULES
+    from awsguard.words import RULES
 
-    return RULES
+    return tuple(RULES)
 
 
 def _write_world(home: str, scn: oracle.Scenario, policy: bytes | None) -> dict[str, str]:

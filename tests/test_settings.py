@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from awsguard import errors
+from awsguard.host import memo
 from awsguard.judge import settings
 
 RULES = (
@@ -488,9 +489,9 @@ def plant_other_payload(tmp_path: Path, entry: Path) -> None:
     other_cache = tmp_path / "other-cache"
     settings.load(home_env(tmp_path, AWSGUARD_CONFIG=str(other)), cache_dir=str(other_cache))
     (other_entry,) = cache_files(other_cache)
-    identity, _ = settings.read_marshal(str(entry))  # type: ignore[misc]
-    _, payload = settings.read_marshal(str(other_entry))  # type: ignore[misc]
-    settings.write_marshal(str(entry), (identity, payload))
+    identity, _ = memo.read_marshal(str(entry))  # type: ignore[misc]
+    _, payload = memo.read_marshal(str(other_entry))  # type: ignore[misc]
+    memo.write_marshal(str(entry), (identity, payload))
 
 
 def test_the_cache_is_private(cached):
@@ -616,7 +617,7 @@ def test_a_corrupt_cache_file_is_ignored(cached, content):
 @pytest.mark.parametrize("value", [None, (1, 2, 3), ("key", "payload"), ["list"], {"a": 1}])
 def test_a_cache_file_of_another_shape_is_ignored(cached, value):
     env, cache_dir, entry = cached
-    settings.write_marshal(str(entry), value)
+    memo.write_marshal(str(entry), value)
     assert settings.load(env, cache_dir=str(cache_dir)).mode == "warn"
 
 
@@ -660,15 +661,15 @@ def test_two_policy_files_do_not_share_an_entry(tmp_path):
 def test_marshal_helpers_round_trip_and_refuse_untrusted_files(tmp_path):
     path = tmp_path / "deep" / "x.marshal"
     value = ("k", {"a": (1, True, None)}, [b"bytes"])
-    settings.write_marshal(str(path), value)
-    assert settings.read_marshal(str(path)) == value
+    memo.write_marshal(str(path), value)
+    assert memo.read_marshal(str(path)) == value
     assert path.stat().st_mode & 0o777 == 0o600
     os.chmod(path, 0o644)  # readable by others is fine: only writable matters
-    assert settings.read_marshal(str(path)) == value
+    assert memo.read_marshal(str(path)) == value
     os.chmod(path, 0o646)
-    assert settings.read_marshal(str(path)) is None
-    assert settings.read_marshal(str(tmp_path / "absent")) is None
+    assert memo.read_marshal(str(path)) is None
+    assert memo.read_marshal(str(tmp_path / "absent")) is None
     # Something marshal cannot store leaves no file behind.
-    settings.write_marshal(str(tmp_path / "bad.marshal"), object())
+    memo.write_marshal(str(tmp_path / "bad.marshal"), object())
     assert not (tmp_path / "bad.marshal").exists()
     assert [p.name for p in (tmp_path / "deep").iterdir()] == ["x.marshal"]

@@ -93,7 +93,7 @@ class Doctor:
 
     def show(self, path: str) -> str:
         from awsguard.predict import paths
-        from awsguard.present.report import clean
+        from awsguard.words import clean
 
         return clean(paths.display(path, self.environ))
 
@@ -624,7 +624,7 @@ class Doctor:
         from awsguard.commands.status import gather
         from awsguard.host.dirs import default_cache_dir
         from awsguard.judge import settings as settings_mod
-        from awsguard.present.report import clean
+        from awsguard.words import clean
         from awsguard.present.statustable import verdict_words
 
         cli, major, crt = discover_cli(self.environ)
@@ -678,7 +678,7 @@ class Doctor:
 
     def check_policy(self) -> None:
         from awsguard.judge import settings as settings_mod
-        from awsguard.present.report import clean
+        from awsguard.words import clean
 
         path = settings_mod.policy_file(self.environ)
         try:

@@ -26,7 +26,9 @@ PLACEHOLDER = "@AWSGUARD_PATHS@"
 def shell_dir() -> str:
     """Where ``awsguard.zsh``/``awsguard.bash`` are: ``awsguard/shell`` in a wheel (hatch
     force-includes it there), ``<checkout>/shell`` in an editable install."""
-    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    from awsguard.host.launcher import package_root
+
+    package = os.path.join(package_root(), "awsguard")
     for candidate in (
         os.path.join(package, "shell"),
         os.path.join(os.path.dirname(package), "shell"),
@@ -39,11 +41,6 @@ def shell_dir() -> str:
     )
 
 
-def quote(value: str) -> str:
-    """POSIX single quotes, which zsh and bash read alike: nothing inside is special."""
-    return "'" + value.replace("'", "'\\''") + "'"
-
-
 def render(shell: str, *, bin_dir: str, python: str, root: str) -> str:
     """The text of ``shell/awsguard.<shell>`` with the placeholder filled in."""
     if shell not in SHELLS:
@@ -54,7 +51,9 @@ def render(shell: str, *, bin_dir: str, python: str, root: str) -> str:
         template = fh.read()
     if template.count(PLACEHOLDER) != 1:
         raise errors.AwsGuardError(f"shell/awsguard.{shell} must hold {PLACEHOLDER} exactly once")
-    values = " ".join(quote(v) for v in (bin_dir, python, root))
+    from awsguard.host.launcher import posix_quote
+
+    values = " ".join(posix_quote(v) for v in (bin_dir, python, root))
     return template.replace(PLACEHOLDER, values)
 
 
@@ -75,12 +74,7 @@ def run(
         # The prompt still works; PATH is left alone rather than fronted by someone else's aws.
         print(exc.render(), file=err)
         bin_dir = ""
-    python = sys.executable
-    if not python or not os.path.isabs(python):
-        raise errors.AwsGuardError(
-            "cannot tell which Python runs awsguard (sys.executable is empty)",
-            "run `python3 -m awsguard init " + shell + "` with the interpreter awsguard is in",
-        )
+    python = launcher.interpreter("init " + shell)
     script = render(shell, bin_dir=bin_dir, python=python, root=launcher.package_root())
     data = script.encode("utf-8", "surrogateescape")
     stream = out if out is not None else sys.stdout.buffer

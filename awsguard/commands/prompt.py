@@ -20,6 +20,35 @@ if TYPE_CHECKING:
 
 FORMATS = ("plain", "zsh", "bash", "json")
 HOOKS = ("zsh", "bash")
+# The command's grammar, once: option -> accepted values (None: any text).  The fast path of
+# awsguard.cli parses with parse_args; the plumbum application declares the same switches.
+OPTIONS: dict[str, tuple[str, ...] | None] = {
+    "--format": FORMATS,
+    "--hook": HOOKS,
+    "--session": None,
+}
+
+
+def parse_args(args: list[str]) -> dict[str, str] | None:
+    """``[--format F] [--hook SHELL --session ID]`` (``=`` or a separate word) as a dict; None
+    for anything else (plumbum then parses it and explains what is wrong)."""
+    options: dict[str, str] = {}
+    i = 0
+    while i < len(args):
+        name, eq, value = args[i].partition("=")
+        if name not in OPTIONS or name in options:
+            return None
+        if not eq:
+            if i + 1 >= len(args):
+                return None
+            i += 1
+            value = args[i]
+        accepted = OPTIONS[name]
+        if accepted is not None and value not in accepted:
+            return None
+        options[name] = value
+        i += 1
+    return options
 
 
 def _time_limit(seconds: int) -> None:

@@ -156,7 +156,7 @@ def gather(
 
 def _origin_words(origin: str | None, environ: Mapping[str, str]) -> str:
     from awsguard.predict import paths
-    from awsguard.present.report import clean
+    from awsguard.words import clean
 
     return clean(paths.display(origin, environ)) if origin else "a file"
 

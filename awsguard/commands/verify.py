@@ -155,7 +155,7 @@ def _scrub(text: str, secrets: Sequence[str | None]) -> str:
 
 
 def _short(text: str, secrets: Sequence[str | None]) -> str:
-    from awsguard.present.report import clean
+    from awsguard.words import clean
 
     first = text.strip().splitlines()[0] if text.strip() else ""
     return clean(_scrub(first, secrets), 240)

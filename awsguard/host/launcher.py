@@ -65,8 +65,21 @@ def _py_literal_list(items: list[str]) -> str:
     return "[" + ", ".join(_py_literal(i) for i in items) + "]"
 
 
-def _sh_quote(text: str) -> str:
-    return "'" + text.replace("'", "'\"'\"'") + "'"
+def posix_quote(value: str) -> str:
+    """POSIX single quotes, which sh, zsh and bash read alike: nothing inside is special."""
+    return "'" + value.replace("'", "'\\''") + "'"
+
+
+def interpreter(command: str, python: str | None = None) -> str:
+    """The absolute path of the Python that runs awsguard (or ``python``); ``command`` names
+    the awsguard command to run again with the right interpreter if it cannot be told."""
+    python = python or sys.executable
+    if not python or not os.path.isabs(python):
+        raise errors.AwsGuardError(
+            "cannot tell which Python runs awsguard (sys.executable is empty)",
+            f"run `python3 -m awsguard {command}` with the interpreter awsguard is installed in",
+        )
+    return python
 
 
 def render(python: str, dirs: list[str], target: str) -> bytes:
@@ -86,7 +99,9 @@ def render(python: str, dirs: list[str], target: str) -> bytes:
     if simple:
         text = shebang + header + body.replace("; ", "\n") + "\n"
     else:
-        text = "#!/bin/sh\n" + header + f'exec {_sh_quote(python)} -IS -c {_sh_quote(body)} "$@"\n'
+        text = (
+            "#!/bin/sh\n" + header + f'exec {posix_quote(python)} -IS -c {posix_quote(body)} "$@"\n'
+        )
     return text.encode("utf-8", "surrogateescape")
 
 
@@ -122,12 +137,7 @@ def ensure(environ: Mapping[str, str], *, force: bool = False, python: str | Non
 
     Refuses (``AwsGuardError``) to replace an ``aws`` there that is not ours unless ``force``.
     """
-    python = python or sys.executable
-    if not python or not os.path.isabs(python):
-        raise errors.AwsGuardError(
-            "cannot tell which Python runs awsguard (sys.executable is empty)",
-            "run `python3 -m awsguard install` with the interpreter awsguard is installed in",
-        )
+    python = interpreter("install", python)
     target = launcher_path(environ)
     directory = os.path.dirname(target)
     state = status(environ, python)

@@ -7,11 +7,10 @@ never changes it).  Messages follow one voice: what will happen, why, and the ex
 
 from __future__ import annotations
 
-from awsguard.judge.settings import DEFAULTS as DEFAULTS  # rule -> default severity
-from awsguard.judge.settings import SEVERITIES as SEVERITIES
-from awsguard.predict import paths, providers
+from awsguard import words
+from awsguard.predict import paths
 from awsguard.predict.identity import mask_key_id
-from awsguard.present.report import account_words
+from awsguard.words import BLOCK, RANK, RULES, WARN, account_words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -20,32 +19,6 @@ if TYPE_CHECKING:
     from awsguard.judge.settings import Settings
     from awsguard.predict.argv import CliArgs
     from awsguard.predict.resolver import Resolution, Session
-
-INFO, WARN, BLOCK = "info", "warn", "block"
-_RANK = {"off": -1, INFO: 0, WARN: 1, BLOCK: 2}
-
-# How each provider is named in messages.
-_SOURCE_WORDS = {
-    providers.ENV: "the access keys in the environment",
-    providers.ASSUME_ROLE: "the role in role_arn",
-    providers.WEB_IDENTITY: "the web identity role",
-    providers.SSO: "the SSO configuration",
-    providers.SHARED_CREDENTIALS: "the access keys in the credentials file",
-    providers.LOGIN: "the aws login session",
-    providers.PROCESS: "credential_process",
-    providers.CONFIG_FILE: "the access keys in the config file",
-    providers.EC2_CREDENTIALS_FILE: "the keys in AWS_CREDENTIAL_FILE",
-    providers.BOTO_CONFIG: "the keys in the boto config",
-    providers.CONTAINER: "the container credentials endpoint",
-    providers.IMDS: "the instance metadata role",
-}
-
-
-def source_words(method: str | None) -> str:
-    """How a provider is named in messages ("the access keys in the credentials file")."""
-    if method is None:
-        return "no credentials"
-    return _SOURCE_WORDS.get(method, method)
 
 
 class Finding:
@@ -71,7 +44,7 @@ def judge(
     the mode (``AWSGUARD_MODE`` or the file's ``mode``) is applied last: ``warn`` caps every
     block at warn, ``strict`` raises every warn to block.
     """
-    table = dict(DEFAULTS)
+    table = {name: rule.default for name, rule in RULES.items()}
     mode = None
     if settings is not None:
         table.update(settings.rules)
@@ -168,8 +141,8 @@ def needs_confirmation(res: Resolution, settings: Settings | None) -> bool:
 
 
 def verdict(findings: list[Finding]) -> str:
-    worst = max((_RANK[f.severity] for f in findings), default=-1)
-    return "block" if worst >= _RANK[BLOCK] else "warn" if worst >= _RANK[WARN] else "allow"
+    worst = max((RANK[f.severity] for f in findings), default=-1)
+    return "block" if worst >= RANK[BLOCK] else "warn" if worst >= RANK[WARN] else "allow"
 
 
 # -- rules -----------------------------------------------------------------------------------
@@ -185,7 +158,7 @@ def _login_shadowed(ctx: _Ctx) -> list[tuple[str, str]]:
     res, environ = ctx.res, ctx.environ
     out = []
     session = res.session
-    if session is not None and session.kind == "login" and res.source and _before_login(res.source):
+    if session is not None and session.kind == "login" and res.source in words.BEFORE_LOGIN:
         out.append(
             _shadow_message(
                 res, session, res.chain_profile, res.source, res.found_origin(), environ
@@ -194,9 +167,8 @@ def _login_shadowed(ctx: _Ctx) -> list[tuple[str, str]]:
     if (
         res.source_session is not None
         and res.source_session.kind == "login"
-        and res.source_method not in (None, providers.LOGIN)
-        and res.source_method in providers.PROFILE_PROVIDERS
-        and _before_login(res.source_method)
+        and res.source_method in words.BEFORE_LOGIN
+        and res.source_method in words.PROFILE_PROVIDERS
     ):
         origin = next((s.origin for s in res.source_steps if s.status == "matched"), None)
         message, fix = _shadow_message(
@@ -204,13 +176,6 @@ def _login_shadowed(ctx: _Ctx) -> list[tuple[str, str]]:
         )
         out.append((f"role source profile: {message}", fix))
     return out
-
-
-def _before_login(method: str | None) -> bool:
-    """Whether ``method`` comes before the login provider in the chain (and so shadows it)."""
-    return method in providers.ORDER and providers.ORDER.index(method) < providers.ORDER.index(
-        providers.LOGIN
-    )
 
 
 def _shadow_message(
@@ -221,7 +186,7 @@ def _shadow_message(
     origin: str | None,
     environ: Mapping[str, str],
 ) -> tuple[str, str]:
-    who = _SOURCE_WORDS.get(method, method)
+    who = words.source_long(method)
     message = (
         f"profile '{profile}' is logged in as {session.principal} (aws login), but "
         f"{who}{_where(res, origin, environ)} come first in the CLI's chain"
@@ -235,20 +200,20 @@ def _shadow_message(
 
 def shadow_fix(method: str, profile: str, origin: str | None, environ: Mapping[str, str]) -> str:
     where = paths.display(origin.rpartition(":")[0], environ) if origin and ":" in origin else None
-    if method == providers.ENV:
+    if method == words.ENV:
         return "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"
-    if method == providers.SHARED_CREDENTIALS and where:
+    if method == words.SHARED_CREDENTIALS and where:
         return (
             f"delete aws_access_key_id, aws_secret_access_key (and aws_session_token) from "
             f"[{profile}] in {where}"
         )
-    if method == providers.SSO and where:
+    if method == words.SSO and where:
         return (
             f"remove the sso_* settings from profile '{profile}' in {where}, or use another profile"
         )
-    if method == providers.WEB_IDENTITY:
+    if method == words.WEB_IDENTITY:
         return f"remove web_identity_token_file from profile '{profile}' (or unset AWS_WEB_IDENTITY_TOKEN_FILE)"
-    if method == providers.ASSUME_ROLE and where:
+    if method == words.ASSUME_ROLE and where:
         return f"remove role_arn from profile '{profile}' in {where}, or use another profile"
     return f"remove the other credential settings from profile '{profile}'"
 
@@ -258,14 +223,14 @@ def _account_mismatch(ctx: _Ctx) -> list[tuple[str, str]]:
     session = res.session
     if session is None or res.source is None or session.account is None:
         return []
-    if res.source == (providers.LOGIN if session.kind == "login" else providers.SSO):
+    if res.source == words.SESSION_METHOD[session.kind]:
         return []
-    if res.source == providers.ASSUME_ROLE:
+    if res.source == words.ASSUME_ROLE:
         return []  # a role is expected to live in another account than its source
     account = res.identity.account
     if account is None or account == session.account:
         return []
-    kind = "aws login" if session.kind == "login" else "SSO"
+    kind = words.SESSION_WORDS[session.kind]
     return [
         (
             f"aws will run as {account_words(account, res.identity.account_from)} through "
@@ -278,7 +243,7 @@ def _account_mismatch(ctx: _Ctx) -> list[tuple[str, str]]:
 
 def _env_overrides_profile(ctx: _Ctx) -> list[tuple[str, str]]:
     res, environ = ctx.res, ctx.environ
-    if res.source != providers.ENV or res.profile_from not in (
+    if res.source != words.ENV or res.profile_from not in (
         "AWS_PROFILE",
         "AWS_DEFAULT_PROFILE",
     ):
@@ -379,12 +344,13 @@ def _read_only(ctx: _Ctx) -> list[tuple[str, str]]:
     ]
 
 
+# Each rule's check, in the order findings are reported (every rule of words.RULES has one).
 _CHECKS = (
-    ("login-shadowed", _login_shadowed),
-    ("account-mismatch", _account_mismatch),
-    ("expected-account", _expected_account),
-    ("read-only", _read_only),
-    ("env-overrides-profile", _env_overrides_profile),
-    ("profile-env-disagree", _profile_env_disagree),
-    ("login-expired", _login_expired),
+    (words.LOGIN_SHADOWED, _login_shadowed),
+    (words.ACCOUNT_MISMATCH, _account_mismatch),
+    (words.EXPECTED_ACCOUNT, _expected_account),
+    (words.READ_ONLY, _read_only),
+    (words.ENV_OVERRIDES_PROFILE, _env_overrides_profile),
+    (words.PROFILE_ENV_DISAGREE, _profile_env_disagree),
+    (words.LOGIN_EXPIRED, _login_expired),
 )

@@ -14,85 +14,142 @@ import os
 
 from awsguard import __version__, errors
 from awsguard.host import dirs
-from awsguard.host.memo import read_marshal as read_marshal  # re-exported
-from awsguard.host.memo import write_marshal as write_marshal
 from awsguard.predict import paths
+from awsguard.words import RULES, SEVERITIES, clean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
-# name -> (default, accepted values or None for free text, one line of help)
-VARIABLES: dict[str, tuple[str, tuple[str, ...] | None, str]] = {
-    "AWSGUARD_AWS": ("", None, "absolute path of the real aws (skips the PATH search)"),
-    "AWSGUARD_CLI_MAJOR": ("", ("1", "2"), "follow CLI v1 or v2 rules whatever aws is found"),
-    "AWSGUARD_HOME": (
-        "",
-        None,
-        "where `awsguard install` puts the aws shim (default ~/.local/share/awsguard)",
-    ),
-    "AWSGUARD_DEBUG": ("", ("", "0", "1"), "1 shows tracebacks of internal errors"),
-    "AWSGUARD": ("", ("", "on", "off"), "off: the shim passes every call straight through"),
-    "AWSGUARD_MODE": (
-        "",
-        ("", "warn", "strict"),
-        "warn: never block, only warn; strict: warnings and internal errors block",
-    ),
-    "AWSGUARD_TIMEOUT": (
-        "2",
-        None,
-        "seconds the shim may take to decide; past that aws runs unchecked (strict mode: blocks)",
-    ),
-    "AWSGUARD_CONFIG": (
-        "",
-        None,
-        "the policy file (default ${XDG_CONFIG_HOME:-~/.config}/awsguard/config.toml)",
-    ),
-    "AWSGUARD_PROMPT_FORMAT": (
-        "aws:{profile} {source} {account} {region} {expires} {marker}",
-        None,
-        "layout of the prompt segment; fields {profile} {source} {account} {region} {expires} "
-        "{marker} {verdict}, {{ and }} for braces",
-    ),
-    "AWSGUARD_PROMPT_AUTO": (
-        "1",
-        ("", "0", "1"),
-        "0: `awsguard init` leaves PS1/RPROMPT alone and only sets $AWSGUARD_PROMPT",
-    ),
-    "AWSGUARD_PROMPT_SHOW": (
-        "context",
-        ("", "context", "always", "alert"),
-        "when the segment shows: with an AWS profile or credentials in play, always, or only "
-        "for a warning, a block or an error",
-    ),
-    "AWSGUARD_PROMPT_ACCOUNT": (
-        "short",
-        ("", "short", "full"),
-        "the account in the prompt: its last 4 digits, or all 12",
-    ),
+
+def _seconds(value: str) -> str | None:
+    """A positive number of seconds below an hour, or why not."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        return "not a number"
+    return None if 0 < seconds < 3600 else "not between 0 and 3600"
+
+
+class Variable:
+    """One ``AWSGUARD_*`` environment variable: its default, what it accepts, what it does.
+
+    ``accepted``: the exact values allowed (``""`` means unset is fine), or None for any text
+    that ``check`` (if given) accepts.  ``accepts``: the words an error message uses.
+    """
+
+    __slots__ = ("accepted", "accepts", "check", "default", "help", "name")
+
+    def __init__(
+        self,
+        name: str,
+        default: str,
+        help: str,
+        accepted: tuple[str, ...] | None = None,
+        *,
+        check: Callable[[str], str | None] | None = None,
+        accepts: str = "",
+    ) -> None:
+        self.name = name
+        self.default = default
+        self.help = help
+        self.accepted = accepted
+        self.check = check
+        self.accepts = accepts or ", ".join(v for v in accepted or () if v) + (
+            ", or unset" if accepted and "" in accepted else ""
+        )
+
+    def problem(self, value: str) -> str | None:
+        """Why ``value`` is not valid, or None."""
+        if self.accepted is not None and value not in self.accepted:
+            return "not one of the accepted values"
+        if self.check is not None and value:
+            return self.check(value)
+        return None
+
+
+# Every variable awsguard reads, and the one place each is validated (check_environment).
+VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable(
+            "AWSGUARD",
+            "",
+            "off: the shim passes every call straight through",
+            ("", "on", "off"),
+            accepts="off (pass every call straight through), on, or unset",
+        ),
+        Variable(
+            "AWSGUARD_MODE",
+            "",
+            "warn: never block, only warn; strict: warnings and internal errors block",
+            ("", "warn", "strict"),
+            accepts="warn (never block), strict (warnings and errors block), or unset",
+        ),
+        Variable(
+            "AWSGUARD_CONFIG",
+            "",
+            "the policy file (default ${XDG_CONFIG_HOME:-~/.config}/awsguard/config.toml)",
+        ),
+        Variable(
+            "AWSGUARD_TIMEOUT",
+            "2",
+            "seconds of its own CPU time the shim may take to decide; past that aws runs "
+            "unchecked (strict mode: blocks)",
+            check=_seconds,
+            accepts="a number of seconds between 0 and 3600, e.g. 2 or 0.5",
+        ),
+        Variable("AWSGUARD_AWS", "", "absolute path of the real aws (skips the PATH search)"),
+        Variable(
+            "AWSGUARD_CLI_MAJOR",
+            "",
+            "follow CLI v1 or v2 rules whatever aws is found",
+            ("", "1", "2"),
+        ),
+        Variable(
+            "AWSGUARD_HOME",
+            "",
+            "where `awsguard install` puts the aws shim (default ~/.local/share/awsguard)",
+        ),
+        Variable("AWSGUARD_DEBUG", "", "1 shows tracebacks of internal errors", ("", "0", "1")),
+        Variable(
+            "AWSGUARD_PROMPT_FORMAT",
+            "aws:{profile} {source} {account} {region} {expires} {marker}",
+            "layout of the prompt segment; fields {profile} {source} {account} {region} "
+            "{expires} {marker} {verdict}, {{ and }} for braces",
+        ),
+        Variable(
+            "AWSGUARD_PROMPT_AUTO",
+            "1",
+            "0: `awsguard init` leaves PS1/RPROMPT alone and only sets $AWSGUARD_PROMPT",
+            ("", "0", "1"),
+        ),
+        Variable(
+            "AWSGUARD_PROMPT_SHOW",
+            "context",
+            "when the segment shows: with an AWS profile or credentials in play, always, or "
+            "only for a warning, a block or an error",
+            ("", "context", "always", "alert"),
+        ),
+        Variable(
+            "AWSGUARD_PROMPT_ACCOUNT",
+            "short",
+            "the account in the prompt: its last 4 digits, or all 12",
+            ("", "short", "full"),
+        ),
+    )
 }
 
 MODES = ("warn", "strict")
-SEVERITIES = ("off", "info", "warn", "block")
-# rule -> default severity (DESIGN.md §5.3); awsguard.judge.policy holds what each rule checks.
-DEFAULTS: dict[str, str] = {
-    "login-shadowed": "block",
-    "account-mismatch": "block",
-    "expected-account": "block",
-    "env-overrides-profile": "warn",
-    "profile-env-disagree": "warn",
-    "read-only": "block",
-    "login-expired": "info",
-}
-RULES = tuple(DEFAULTS)
 PROFILE_KEYS = ("expect_account", "read_only", "confirm")
 
 
 class SettingsError(errors.AwsGuardError):
     """A bad setting: names the setting, where it is, and the accepted values."""
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, variable: str | None = None) -> None:
         super().__init__(message, hint, errors.USAGE)
+        self.variable = variable  # the AWSGUARD_* variable at fault, if it is one
 
 
 class ProfileRules:
@@ -135,6 +192,32 @@ class Settings:
 _NO_RULES = ProfileRules()
 
 
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Raise :class:`SettingsError` for the first ``AWSGUARD_*`` variable with a bad value:
+    every one is reported the same way, from the :data:`VARIABLES` table."""
+    for name, var in VARIABLES.items():
+        value = environ.get(name)
+        if value is not None and var.problem(value) is not None:
+            raise SettingsError(
+                f"{name}={_show(value)} is not valid", f"accepted values: {var.accepts}", name
+            )
+
+
+def value(environ: Mapping[str, str], name: str) -> str:
+    """The value of ``AWSGUARD_*`` variable ``name``, or its default when it is unset, empty or
+    not valid (:func:`check_environment` is where a bad value is reported)."""
+    var = VARIABLES[name]
+    got = environ.get(name)
+    if not got or var.problem(got) is not None:
+        return var.default
+    return got
+
+
+def timeout(environ: Mapping[str, str]) -> float:
+    """``AWSGUARD_TIMEOUT``: the CPU seconds a shim decision may take."""
+    return float(value(environ, "AWSGUARD_TIMEOUT"))
+
+
 def policy_file(environ: Mapping[str, str]) -> str:
     """``${AWSGUARD_CONFIG:-${XDG_CONFIG_HOME:-~/.config}/awsguard/config.toml}``."""
     if environ.get("AWSGUARD_CONFIG"):
@@ -149,20 +232,10 @@ def load(environ: Mapping[str, str], *, cache_dir: str | None = None) -> Setting
 
     ``AWSGUARD=off`` short-cuts everything (the file is not even read).
     """
-    switch = environ.get("AWSGUARD", "")
-    if switch not in ("", "on", "off"):
-        raise SettingsError(
-            f"AWSGUARD={_show(switch)} is not valid",
-            "accepted values: off (pass every call straight through), on, or unset",
-        )
-    if switch == "off":
+    if environ.get("AWSGUARD") == "off":
         return Settings(off=True)
+    check_environment(environ)
     env_mode = environ.get("AWSGUARD_MODE", "")
-    if env_mode not in ("", *MODES):
-        raise SettingsError(
-            f"AWSGUARD_MODE={_show(env_mode)} is not valid",
-            "accepted values: warn (never block), strict (warnings and errors block), or unset",
-        )
     path = policy_file(environ)
     data = _read_policy(path, cache_dir, explicit=bool(environ.get("AWSGUARD_CONFIG")))
     settings = Settings(file=path if data is not None else None)
@@ -314,27 +387,19 @@ def _profile_rules(name: str, table: object, where: str) -> tuple[str | None, bo
 
 
 def _where(path: str) -> str:
-    from awsguard.present.report import clean
-
     return clean(path)
 
 
 def _show(value: str) -> str:
-    from awsguard.present.report import clean
-
     return clean(value, 24)
 
 
 def _show_key(name: str) -> str:
-    from awsguard.present.report import clean
-
     bare = name and all(c.isascii() and (c.isalnum() or c in "-_") for c in name)
     return clean(name, 60) if bare else '"' + clean(name, 60).replace('"', '\\"') + '"'
 
 
 def _show_toml(value: object) -> str:
-    from awsguard.present.report import clean
-
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
@@ -345,4 +410,4 @@ def _show_toml(value: object) -> str:
 
 
 def debug(environ: Mapping[str, str]) -> bool:
-    return environ.get("AWSGUARD_DEBUG", "") not in ("", "0")
+    return value(environ, "AWSGUARD_DEBUG") == "1"

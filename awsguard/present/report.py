@@ -8,6 +8,14 @@ are masked.  Secrets are never part of a resolution in the first place.
 from __future__ import annotations
 
 from awsguard.predict import identity, paths
+from awsguard.words import (
+    BEFORE_LOGIN,
+    SESSION_METHOD,
+    SESSION_WORDS,
+    account_words,
+    clean,
+    source_long,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -91,34 +99,6 @@ def _session_json(session: Session | None) -> dict[str, object] | None:
 
 
 # -- text --------------------------------------------------------------------------------------
-
-_INVISIBLE = frozenset(
-    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
-)
-
-
-def clean(text: str, limit: int = 200) -> str:
-    """Make a string from a file or the environment safe to print on a terminal.
-
-    C0/C1 controls and DEL become ``^X``/``\\xNN``; bidi and zero-width characters become
-    ``<U+XXXX>``; very long values are cut.  Legitimate names are shown exactly.
-    """
-    if text.isascii() and text.isprintable():
-        return text if len(text) <= limit else text[: limit - 1] + "…"
-    out = []
-    for ch in text:
-        code = ord(ch)
-        if code < 0x20 or code == 0x7F:
-            out.append("^" + chr(code ^ 0x40))
-        elif 0x80 <= code < 0xA0:
-            out.append(f"\\x{code:02x}")
-        elif ch in _INVISIBLE or 0xD800 <= code < 0xE000:
-            out.append(f"<U+{code:04X}>")
-        else:
-            out.append(ch)
-    result = "".join(out)
-    return result if len(result) <= limit else result[: limit - 1] + "…"
 
 
 class Style:
@@ -268,25 +248,6 @@ def _profile_from_words(source: str) -> str:
     }.get(source, source)
 
 
-_ACCOUNT_FROM = {
-    "key-id": "decoded from the key id",
-    "aws_account_id": "declared by aws_account_id",
-    "AWS_ACCOUNT_ID": "declared by AWS_ACCOUNT_ID",
-    "login-cache": "from the login cache",
-    "login_session": "from the login session ARN",
-    "sso_account_id": "from sso_account_id",
-    "role_arn": "from role_arn",
-}
-
-
-def account_words(account: str | None, account_from: str | None) -> str:
-    """``account 123456789012 (decoded from the key id)``, or what we cannot tell."""
-    if not account:
-        return "an account awsguard cannot tell offline"
-    how = _ACCOUNT_FROM.get(account_from or "")
-    return f"account {account}" + (f" ({how})" if how else "")
-
-
 def _identity_words(res: Resolution) -> str:
     ident = res.identity
     parts = []
@@ -301,7 +262,7 @@ def _identity_words(res: Resolution) -> str:
 
 
 def _session_words(session: Session, now: float) -> str:
-    kind = "aws login" if session.kind == "login" else "SSO"
+    kind = SESSION_WORDS[session.kind]
     who = clean(session.principal or "?")
     account = f"account {session.account}" if session.account else "account unknown"
     state = session.state
@@ -323,12 +284,10 @@ def _command_words(res: Resolution, argv: list[str]) -> str:
 
 
 def _uses_line(res: Resolution, environ: Mapping[str, str]) -> str:
-    from awsguard.judge.policy import source_words
-
     d = _Displayer(environ)
     where = res.found_origin()
     at = f" ({d.origin(where)})" if where else ""
-    return f"{source_words(res.source)}{at} → {_identity_words(res)}"
+    return f"{source_long(res.source)}{at} → {_identity_words(res)}"
 
 
 def shim_message(
@@ -344,8 +303,6 @@ def shim_message(
 ) -> str:
     """The compact stderr block of a warning or a block: what will be used, what it shadows,
     why it matters, the fix, and how to get past it.  Lines are wrapped at ``width``."""
-    from awsguard.predict import providers
-
     d = _Displayer(environ)
     command = _command_words(res, argv)
     rows: list[tuple[str, str, str]] = []  # (style name, first-line prefix, text)
@@ -357,8 +314,7 @@ def shim_message(
         rows.append(("", "  will use  ", _uses_line(res, environ)))
     for session in (res.session, res.source_session):
         if session is not None:
-            winner = providers.LOGIN if session.kind == "login" else providers.SSO
-            if res.source != winner:
+            if res.source != SESSION_METHOD[session.kind]:
                 rows.append(("", "  shadows   ", _session_words(session, res.now)))
             break
     fixes: list[str] = []
@@ -420,13 +376,8 @@ def _wrap(prefix: str, text: str, width: int) -> list[str]:
 def login_preflight(res: Resolution, environ: Mapping[str, str], style: Style) -> str:
     """Before ``aws login``: the profile's current credentials that will still win afterwards."""
     from awsguard.judge.policy import shadow_fix
-    from awsguard.predict import providers
 
-    if res.source is None or res.source == providers.LOGIN:
-        return ""
-    if res.source not in providers.ORDER or providers.ORDER.index(
-        res.source
-    ) >= providers.ORDER.index(providers.LOGIN):
+    if res.source not in BEFORE_LOGIN:
         return ""
     profile = clean(res.chain_profile)
     return "\n".join(

@@ -7,7 +7,7 @@ Two kinds of caller.  The shell hook of ``awsguard init zsh|bash`` runs ``awsgua
 
 The segment is a fixed set of fields - profile, source, account, region, expires, marker - laid
 out by a small template (``AWSGUARD_PROMPT_FORMAT``).  Every value comes from a file or the
-environment, so it is made visible (:func:`awsguard.present.report.clean`), cut to length, and then
+environment, so it is made visible (:func:`awsguard.words.clean`), cut to length, and then
 escaped for the shell that will show it; colour codes are added after escaping and wrapped so
 the shell does not count them.  Nothing here is ever evaluated by a shell.
 
@@ -20,7 +20,7 @@ import os
 
 from awsguard.host import record
 from awsguard.predict import identity, paths, providers
-from awsguard.present.report import clean
+from awsguard.words import ERROR_WORDS, LOGIN_SHADOWED, RANK, RULES, clean, source_short
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -56,38 +56,9 @@ _PROFILE_MAX = 32
 _FIELD_MAX = 40
 _SEGMENT_MAX = 120
 
-# The source in one short word, by botocore method name (providers.ORDER).
-SOURCE_WORDS = {
-    providers.ENV: "env",
-    providers.ASSUME_ROLE: "role",
-    providers.WEB_IDENTITY: "web-id",
-    providers.SSO: "sso",
-    providers.SHARED_CREDENTIALS: "keys",
-    providers.LOGIN: "login",
-    providers.PROCESS: "process",
-    providers.CONFIG_FILE: "config-keys",
-    providers.EC2_CREDENTIALS_FILE: "keys-file",
-    providers.BOTO_CONFIG: "boto",
-    providers.CONTAINER: "container",
-    providers.IMDS: "imds",
-}
-
-# The CLI would fail: what to call it in a prompt.
-_ERROR_WORDS = {
-    "ProfileNotFound": "no such profile",
-    "NoCredentialsError": "no credentials",
-    "ConfigParseError": "config unreadable",
-    "PartialCredentialsError": "partial keys",
-    "InvalidConfigError": "bad config",
-    "InfiniteLoopConfigError": "role loop",
-    "LoginTokenLoadError": "no login token",
-    "UsageError": "bad command line",
-}
-
 _MARKS = {"block": "!!", "warn": "!", "error": "?"}
 # Colours by verdict (SGR): block bold red, warn yellow, error magenta.
 _COLOURS = {"block": "1;31", "warn": "33", "error": "35"}
-_RANK = {"allow": 0, "error": 1, "warn": 2, "block": 3}
 
 
 class Segment:
@@ -222,21 +193,25 @@ def _compute(env: record.RecordingEnv, now: float) -> Segment:
     seg = Segment()
     seg.profile = clean(res.profile, _PROFILE_MAX)
     seg.source_method = res.source
-    seg.source = SOURCE_WORDS.get(res.source, "?") if res.source else "?"
+    seg.source = source_short(res.source)
     seg.account = _account(res.identity.account, env)
     seg.region = clean(_region(res, env), _FIELD_MAX)
     _expiry(seg, res, env, now)
     try:
         loaded = settings.load(env, cache_dir=dirs.default_cache_dir(env))
         findings, _ = policy.judge(res, env, settings=loaded)
-    except Exception:  # a bad policy file: say so, never a traceback in a prompt
+    except settings.SettingsError as exc:  # a bad setting: say which, never a traceback
+        findings = []
+        seg.verdict = "error"
+        seg.alert = f"bad {exc.variable}" if exc.variable else "bad policy file"
+    except Exception:  # anything else about the policy file: never a traceback in a prompt
         findings = []
         seg.verdict, seg.alert = "error", "bad policy file"
     else:
         _judge(seg, res, findings)
     if seg.verdict == "allow" and res.error is not None:
         seg.verdict = "error"
-        seg.alert = _ERROR_WORDS.get(res.error.code, clean(res.error.code, _FIELD_MAX))
+        seg.alert = ERROR_WORDS.get(res.error.code) or clean(res.error.code, _FIELD_MAX)
     seg.visible = _visible(seg, res, env)
     return seg
 
@@ -265,7 +240,9 @@ def _account(account: str | None, env: Mapping[str, str]) -> str:
     if not account:
         return ""
     shown = clean(account, _FIELD_MAX)
-    if env.get("AWSGUARD_PROMPT_ACCOUNT", "short") == "full" or len(shown) <= 4:
+    from awsguard.judge import settings
+
+    if settings.value(env, "AWSGUARD_PROMPT_ACCOUNT") == "full" or len(shown) <= 4:
         return shown
     return "…" + shown[-4:]
 
@@ -316,42 +293,33 @@ def _expiry(seg: Segment, res: Resolution, env: Mapping[str, str], now: float) -
         seg.ttl = left
 
 
-# Short words for the findings a prompt can show (the rule names are policy's, DESIGN.md §5.3).
-_ALERTS = {
-    "account-mismatch": "account != login",
-    "expected-account": "unexpected account",
-    "env-overrides-profile": "env keys override profile",
-    "profile-env-disagree": "AWS_PROFILE != AWS_DEFAULT_PROFILE",
-}
-# Rules about one operation (`aws s3 rm …`): a prompt has no operation to judge.
-_PER_OPERATION = frozenset({"read-only"})
-
-
 def _judge(seg: Segment, res: Resolution, findings: list[Finding]) -> None:
     worst: Finding | None = None
     for f in findings:
-        if f.rule in _PER_OPERATION or f.severity not in ("warn", "block"):
+        rule = RULES.get(f.rule)
+        if rule is None or rule.per_operation or f.severity not in ("warn", "block"):
             continue
-        if worst is None or _RANK[f.severity] > _RANK[worst.severity]:
+        if worst is None or RANK[f.severity] > RANK[worst.severity]:
             worst = f
     if worst is None:
         return
-    rule = worst.rule
     seg.verdict = worst.severity
-    if rule == "login-shadowed":
+    if worst.rule == LOGIN_SHADOWED:
         method = res.source
         if res.session is None or res.session.kind != "login":
             method = res.source_method  # the role's source profile is the one shadowed
-        seg.alert = f"login shadowed by {SOURCE_WORDS.get(method or '', 'another source')}"
+        seg.alert = f"login shadowed by {source_short(method, 'another source')}"
     else:
-        seg.alert = _ALERTS.get(rule, clean(rule, _FIELD_MAX))
+        seg.alert = RULES[worst.rule].alert or clean(worst.rule, _FIELD_MAX)
 
 
 def _visible(seg: Segment, res: Resolution, env: Mapping[str, str]) -> bool:
     """``AWSGUARD_PROMPT_SHOW``: context (default) hides the segment when nothing AWS is in
     play - no profile named, no credentials but the instance-metadata fallback every machine
     has; alert shows it only for a warning, a block or an error; always shows it."""
-    mode = env.get("AWSGUARD_PROMPT_SHOW", "context")
+    from awsguard.judge import settings
+
+    mode = settings.value(env, "AWSGUARD_PROMPT_SHOW")
     if mode == "always":
         return True
     if mode == "alert":

@@ -3,14 +3,15 @@
 A JSON row is the summary of the ``explain --json`` object for ``--profile NAME sts
 get-caller-identity`` - the same field names and shapes (DESIGN.md §5.1), cut to what a list
 needs - plus ``region`` and ``current``.  Text rows show the same facts in columns; every value
-from a file or the environment passes :func:`awsguard.present.report.clean`.
+from a file or the environment passes :func:`awsguard.words.clean`.
 """
 
 from __future__ import annotations
 
 from awsguard.predict import identity, paths
-from awsguard.present.report import Style, clean, to_json
-from awsguard.present.segment import _MARKS, SOURCE_WORDS
+from awsguard.present.report import Style, to_json
+from awsguard.present.segment import _MARKS
+from awsguard.words import clean, source_long, source_short
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -81,7 +82,7 @@ def time_left(session: Session | None, now: float) -> str:
 def source_word(res: Resolution) -> str:
     if res.source is None:
         return "-"
-    return SOURCE_WORDS.get(res.source, clean(res.source, 20))
+    return source_short(res.source, clean(res.source, 20))
 
 
 def account_word(res: Resolution) -> str:
@@ -198,14 +199,12 @@ def _current_lines(table: Table, environ: Mapping[str, str]) -> list[str]:
     ):
         lines.append(f"    and fails: {clean(res.error.code, 40)}: {clean(res.error.message, 200)}")
     elif row is not None and res.source != row.res.source:
-        from awsguard.judge.policy import source_words
-
         account = (
             clean(res.identity.account, 20)
             if res.identity.account
             else "an account unknown offline"
         )
-        lines.append(f"    but {source_words(res.source)} win there: it runs as {account}")
+        lines.append(f"    but {source_long(res.source)} win there: it runs as {account}")
     rules = sorted({f.rule for f in table.current_findings if f.severity in ("warn", "block")})
     if rules and (
         row is None

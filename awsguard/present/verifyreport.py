@@ -3,14 +3,15 @@ side by side, the verdict and its fix; the ``--all`` table; JSON; the progress l
 
 Nothing secret reaches these functions except the access key id, which is only ever shown masked;
 every other value from a file, the environment or a service passes
-:func:`awsguard.present.report.clean`.
+:func:`awsguard.words.clean`.
 """
 
 from __future__ import annotations
 
 from awsguard import __version__
 from awsguard.predict import identity
-from awsguard.present.report import Style, _session_json, account_words, clean
+from awsguard.present.report import Style, _session_json
+from awsguard.words import account_words, clean
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
