@@ -571,25 +571,30 @@ def _apply(o: Output, plan: Planned, args: list[str], environ: Mapping[str, str]
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
             "profile": plan.files[0].section,
         }
-        s.step("record")
         record_dir = data_dir(environ)
         recorded = True
         try:
+            s.step("record")
             safewrite.record_write(record_dir, target.real, entry)
         except OSError:
             recorded = False
         o.doc["applied"] = True
         o.doc["backups"].append(backup)
         o.doc["files"][0]["backup"] = backup
-        s.step("proof")
-        after = _judge(args, plan.environ_after)
-        proofs = [remedy.proven(after.res, fix) for fix in plan.files]
+        try:
+            s.step("proof")
+            after = _judge(args, plan.environ_after)
+            proofs = [remedy.proven(after.res, fix) for fix in plan.files]
+        except OSError:
+            # What cannot be proven is not kept: the old file goes back below.
+            after = None
+            proofs = [False]
         orphan = s.orphaned(target)
         current = safewrite.read_current(target.real)
         if orphan is not None:
             put = current == plan.new and s.put_back(plan.new, orphan)
             if recorded:
-                safewrite.forget_write(record_dir, target.real, entry)
+                _forget(record_dir, target.real, entry)
             o.doc["applied"] = False
             where = (
                 ""
@@ -599,25 +604,29 @@ def _apply(o: Output, plan: Planned, args: list[str], environ: Mapping[str, str]
             raise AwsGuardError(
                 f"another program wrote {shown} while awsguard replaced it"
                 + ("; its version was put back" if put else where),
-                f"nothing of it was lost; run the command again (backup of the old file: {backup})",
+                f"nothing of it was lost; run the command again (backup of the old file: "
+                f"{clean(paths.display(backup, environ))})",
             )
         if not all(proofs):
             if current == plan.new and s.put_back(plan.new, target.data):
                 if recorded:
-                    safewrite.forget_write(record_dir, target.real, entry)
+                    _forget(record_dir, target.real, entry)
                 s.discard(backup)
                 o.doc["applied"] = False
                 o.doc["backups"] = []
+                why = _uses(after.res) if after is not None else "the check could not run"
                 raise AwsGuardError(
                     f"after the edit profile '{clean(plan.files[0].section)}' still does not use its "
-                    f"aws login session ({_uses(after.res)}); the old file was put back",
+                    f"aws login session ({why}); the old file was put back",
                     "see `awsguard explain` for the whole chain",
                 )
             raise AwsGuardError(
                 f"after the edit profile '{clean(plan.files[0].section)}' still does not use its aws "
                 f"login session, and {shown} was changed again since (not by awsguard)",
-                f"see `awsguard explain`; the file before the fix is in {backup}",
+                "see `awsguard explain`; the file before the fix is in "
+                + clean(paths.display(backup, environ)),
             )
+        assert after is not None  # every proof held
         if current != plan.new:
             o.say(f"note: {shown} was changed again right after the edit (by another program)")
         s.step("done")
@@ -641,6 +650,13 @@ def _apply(o: Output, plan: Planned, args: list[str], environ: Mapping[str, str]
         o.say("undo:   awsguard fix --undo")
     o.finish()
     return errors.OK
+
+
+def _forget(record_dir: str, real: str, entry: dict[str, str]) -> None:
+    try:
+        safewrite.forget_write(record_dir, real, entry)
+    except OSError:
+        pass  # undo then refuses by itself: the file is no longer what the record says
 
 
 def _proof_words(res: Resolution, fix: remedy.FileFix) -> str:
