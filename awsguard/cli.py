@@ -26,11 +26,12 @@ def _fast_explain(args: list[str]) -> Callable[[], int] | None:
     ``awsguard explain s3 ls --profile x`` works too.  Any other option before them (``--help``,
     a typo) is left to plumbum, which explains or rejects it.
     """
-    as_json = False
+    as_json = explicit = False
     i = 0
     while i < len(args) and args[i].startswith("-"):
         if args[i] == "--":
             i += 1
+            explicit = True
             break
         if args[i] == "--json" and not as_json:
             as_json = True
@@ -38,6 +39,11 @@ def _fast_explain(args: list[str]) -> Callable[[], int] | None:
             continue
         return None
     aws_args = args[i:]
+    if not explicit and "--json" in aws_args:
+        # `awsguard explain sts get-caller-identity --json`: aws has no --json option, so it
+        # can only be meant for awsguard (after an explicit `--`, every word is aws's).
+        as_json = True
+        aws_args = [a for a in aws_args if a != "--json"]
 
     def run() -> int:
         from awsguard.commands import explain
@@ -78,6 +84,9 @@ def _fast_init(args: list[str]) -> Callable[[], int] | None:
 
     return run
 
+
+# The commands whose arguments end with the aws command line they judge.
+_TAKES_AWS_ARGS = ("explain", "fix", "verify")
 
 _FAST = {"explain": _fast_explain, "prompt": _fast_prompt, "init": _fast_init}
 
@@ -144,7 +153,13 @@ def _plumbum_main(args: list[str]) -> int:
         first = text.splitlines()[0][len("Error: ") :]
         sub = args[0] if args and hasattr(AwsGuard, f"_subcommand_{args[0]}") else None
         helper = f"awsguard {sub} --help" if sub else "awsguard --help"
-        print(f"awsguard: {first}\n  see: {helper}", file=sys.stderr)
+        if sub in _TAKES_AWS_ARGS and first.startswith("Unknown switch"):
+            # `awsguard explain --profile x sts …`: an aws option where awsguard's go.
+            helper = f"aws options go after `--`: awsguard {sub} [OPTIONS] -- AWS-ARGS…"
+        print(
+            f"awsguard: {first}\n  {'' if sub in _TAKES_AWS_ARGS else 'see: '}{helper}",
+            file=sys.stderr,
+        )
         return code
     real_stdout.write(text)
     real_stdout.flush()
