@@ -8,6 +8,11 @@ the same today (session.py, configloader.py, tokens.py identical; credentials.py
 refresh bookkeeping), but a test process must not pick one by accident of import order.
 ``AWSGUARD_ORACLE_BOTOCORE=cli`` selects the CLI's vendored copy; the default, ``pypi``, imports
 PyPI's botocore before awscli can redirect it. The choice is printed in the report header.
+
+Hypothesis profiles are set here and nowhere else.  ``ci`` (chosen when ``CI=true``) runs the full
+budget; ``dev`` (the default on a workstation, `make test-fast`) a fifth of it.  ``HYPOTHESIS_PROFILE``
+picks one by name.  A test that needs more or fewer examples than the profile's base asks for
+``examples(ci=N)``: N under ci, the same share of the budget under any other profile.
 """
 
 from __future__ import annotations
@@ -16,6 +21,36 @@ import importlib
 import os
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+# The base number of examples per property test; examples(ci=N) scales N by the same ratio.
+CI_EXAMPLES = 100
+DEV_EXAMPLES = 20
+# ci: Hypothesis' own ci profile (derandomized: a CI run never fails on a world no one can
+# replay; no example database; the failing example's blob is printed) with the full budget.
+settings.register_profile("ci", settings.get_profile("ci"), max_examples=CI_EXAMPLES)
+# dev: fewer examples, random each run, failures replayed from the local database first.
+# No deadlines anywhere: a deadline is a timed assertion, and CI is slow and busy.
+settings.register_profile(
+    "dev",
+    max_examples=DEV_EXAMPLES,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+PROFILE = os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if CI else "dev")
+if PROFILE not in ("ci", "dev"):
+    raise pytest.UsageError(f"HYPOTHESIS_PROFILE must be 'ci' or 'dev', not {PROFILE!r}")
+settings.load_profile(PROFILE)
+
+
+def examples(ci: int) -> int:
+    """The examples for a test that runs ``ci`` of them under the ci profile: the same share of
+    the active profile's ``max_examples`` (dev: a fifth), and at least one."""
+    return max(1, ci * settings.default.max_examples // CI_EXAMPLES)
+
 
 _choice = os.environ.get("AWSGUARD_ORACLE_BOTOCORE", "pypi")
 if _choice not in ("pypi", "cli"):
@@ -26,11 +61,13 @@ for _name in ("awscli", "botocore") if _choice == "cli" else ("botocore", "awscl
 botocore = importlib.import_module("botocore")
 
 
-def pytest_report_header(config: pytest.Config) -> str:
-    return (
+def pytest_report_header(config: pytest.Config) -> list[str]:
+    return [
         f"oracle: botocore {botocore.__version__} from {os.path.dirname(botocore.__file__)} "
-        f"(AWSGUARD_ORACLE_BOTOCORE={_choice})"
-    )
+        f"(AWSGUARD_ORACLE_BOTOCORE={_choice})",
+        f"hypothesis profile: {settings.get_current_profile_name()} "
+        f"(max_examples={settings.default.max_examples}; CI={'true' if CI else 'false'})",
+    ]
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

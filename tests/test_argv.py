@@ -6,6 +6,7 @@ import contextlib
 import io
 
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -43,7 +44,9 @@ TOKENS = [
 
 
 @settings(
-    max_examples=600, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(ci=600),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
 )
 @given(words=st.lists(st.sampled_from(TOKENS), max_size=8))
 def test_global_options_match_the_cli_parser(cli_parser, words):

@@ -23,6 +23,7 @@ import os
 import oracle
 import pytest
 import strategies
+from conftest import examples
 from hypothesis import HealthCheck, event, given, reject, settings
 
 pytestmark = [pytest.mark.oracle, pytest.mark.usefixtures("no_external_network")]
@@ -227,31 +228,31 @@ def test_fixed_shapes_cover_every_method_and_error() -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@settings(DIFFERENTIAL, max_examples=1100)
+@settings(DIFFERENTIAL, max_examples=examples(ci=1100))
 @given(scn=strategies.scenarios("all"))
 def test_whole_chain_matches_botocore(scn: oracle.Scenario) -> None:
     check_agreement(scn)
 
 
-@settings(DIFFERENTIAL, max_examples=300)
+@settings(DIFFERENTIAL, max_examples=examples(ci=300))
 @given(scn=strategies.scenarios("profiles"))
 def test_profile_selection_matches_botocore(scn: oracle.Scenario) -> None:
     check_agreement(scn)
 
 
-@settings(DIFFERENTIAL, max_examples=300)
+@settings(DIFFERENTIAL, max_examples=examples(ci=300))
 @given(scn=strategies.scenarios("roles"))
 def test_role_chains_match_botocore(scn: oracle.Scenario) -> None:
     check_agreement(scn)
 
 
-@settings(DIFFERENTIAL, max_examples=200)
+@settings(DIFFERENTIAL, max_examples=examples(ci=200))
 @given(scn=strategies.scenarios("syntax"))
 def test_file_syntax_matches_botocore(scn: oracle.Scenario) -> None:
     check_agreement(scn)
 
 
-@settings(DIFFERENTIAL, max_examples=200)
+@settings(DIFFERENTIAL, max_examples=examples(ci=200))
 @given(scn=strategies.scenarios("env"))
 def test_environment_matches_botocore(scn: oracle.Scenario) -> None:
     check_agreement(scn)
@@ -262,7 +263,7 @@ def test_environment_matches_botocore(scn: oracle.Scenario) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@settings(DIFFERENTIAL, max_examples=60)
+@settings(DIFFERENTIAL, max_examples=examples(ci=60))
 @given(scn=strategies.scenarios("profiles"))
 def test_v2_emulation_differs_only_with_both_profile_variables(scn: oracle.Scenario) -> None:
     """Justifies skipping the second botocore run in check_agreement."""

@@ -14,13 +14,14 @@ from pathlib import Path
 import oracle
 import pytest
 import strategies
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 
+from awsguard import words
 from awsguard.app import AwsGuard
 from awsguard.commands import explain
 from awsguard.judge import policy
 from awsguard.predict.resolver import resolve
-from awsguard import words
 from awsguard.present import report
 
 AWSGUARD = [sys.executable, "-m", "awsguard"]
@@ -193,7 +194,9 @@ def _secrets(scn: oracle.Scenario) -> set[str]:
     return {s for s in found if len(s) >= 6}
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(ci=300), deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(scn=strategies.scenarios("all"))
 def test_no_secret_and_no_crash_in_any_rendering(scn):
     with oracle.materialize(scn) as m:

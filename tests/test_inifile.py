@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from botocore.configloader import raw_config_parse
 from botocore.exceptions import ConfigParseError
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -386,7 +387,7 @@ def _check_against_oracle(path: str, data: bytes) -> None:
 
 
 @settings(
-    max_examples=1000,
+    max_examples=examples(ci=1000),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -427,7 +428,7 @@ def valid_ish_doc(draw: st.DrawFn) -> str:
 
 
 @settings(
-    max_examples=500,
+    max_examples=examples(ci=500),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -456,7 +457,7 @@ SNIPPETS = [
 
 
 @settings(
-    max_examples=200,
+    max_examples=examples(ci=200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

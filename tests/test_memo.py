@@ -20,6 +20,7 @@ import time
 import oracle
 import pytest
 import strategies
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -187,7 +188,7 @@ STATS: dict[str, int] = {}
 
 
 @settings(
-    max_examples=300,
+    max_examples=examples(ci=300),
     deadline=None,
     print_blob=True,
     report_multiple_bugs=False,
@@ -287,8 +288,8 @@ def test_the_memo_expires_with_the_session(sandbox, tmp_path):
 def test_the_property_saw_the_memo_at_work():
     """Guards the property test against blindness: it must have seen quiet decisions and
     unchanged worlds answered from the memo (runs after it, in file order)."""
-    assert STATS.get("quiet first decisions", 0) >= 20, STATS
-    assert STATS.get("unchanged worlds answered from the memo", 0) >= 5, STATS
+    assert STATS.get("quiet first decisions", 0) >= examples(ci=20), STATS
+    assert STATS.get("unchanged worlds answered from the memo", 0) >= examples(ci=5), STATS
 
 
 # -- a table of changes that each turn a quiet call into a warning or a block ------------------

@@ -89,6 +89,7 @@ from urllib.parse import urlsplit
 import oracle
 import pytest
 import strategies
+from conftest import examples
 from hypothesis import HealthCheck, assume, event, given, settings
 from stsd import network_guard_source
 
@@ -1090,19 +1091,19 @@ def check_generated(scn: oracle.Scenario) -> None:
 
 
 # 60 scenarios, about 0.6 s of CLI each.
-@settings(REAL_CLI, max_examples=36)
+@settings(REAL_CLI, max_examples=examples(ci=36))
 @given(scn=strategies.scenarios("all"))
 def test_whole_chain_matches_the_real_cli(scn: oracle.Scenario) -> None:
     check_generated(scn)
 
 
-@settings(REAL_CLI, max_examples=12)
+@settings(REAL_CLI, max_examples=examples(ci=12))
 @given(scn=strategies.scenarios("env"))
 def test_environment_matches_the_real_cli(scn: oracle.Scenario) -> None:
     check_generated(scn)
 
 
-@settings(REAL_CLI, max_examples=12)
+@settings(REAL_CLI, max_examples=examples(ci=12))
 @given(scn=strategies.scenarios("roles"))
 def test_role_chains_match_the_real_cli(scn: oracle.Scenario) -> None:
     check_generated(scn)

@@ -16,6 +16,7 @@ import time
 import oracle
 import pytest
 import strategies
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 
 from awsguard.predict.resolver import resolve
@@ -70,26 +71,26 @@ def _check(scn: oracle.Scenario, major: int, tmp_root: str) -> None:
             STATS["served from the cache"] += 1
 
 
-@settings(CACHED, max_examples=500)
+@settings(CACHED, max_examples=examples(ci=500))
 @given(scn=strategies.scenarios("all"), major=strategies.st.sampled_from([1, 2]))
 def test_a_cached_resolution_equals_a_fresh_one(scn, major, tmp_path_factory):
     _check(scn, major, str(tmp_path_factory.getbasetemp()))
 
 
-@settings(CACHED, max_examples=300)
+@settings(CACHED, max_examples=examples(ci=300))
 @given(scn=strategies.scenarios("syntax"), major=strategies.st.sampled_from([1, 2]))
 def test_a_cached_resolution_equals_a_fresh_one_on_odd_syntax(scn, major, tmp_path_factory):
     _check(scn, major, str(tmp_path_factory.getbasetemp()))
 
 
-@settings(CACHED, max_examples=300)
+@settings(CACHED, max_examples=examples(ci=300))
 @given(scn=strategies.scenarios("profiles"), major=strategies.st.sampled_from([1, 2]))
 def test_a_cached_resolution_equals_a_fresh_one_on_odd_profile_names(scn, major, tmp_path_factory):
     _check(scn, major, str(tmp_path_factory.getbasetemp()))
 
 
 def test_the_cache_was_used():
-    assert STATS["served from the cache"] >= 100, STATS
+    assert STATS["served from the cache"] >= examples(ci=100), STATS
 
 
 @pytest.mark.parametrize(
