@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import os
 
-from awsguard.host.fileio import decode_newlines, read_regular
+from awsguard.host.fileio import decode_newlines, is_regular, read_regular
 from awsguard.host.record import note_path, note_time
 from awsguard.predict import identity, paths
 from awsguard.predict.awsfiles import AwsFiles, Profile, Setting, split_words
@@ -198,11 +198,12 @@ class Context:
         self._json: dict[str, object] = {}
 
     def read_json(self, path: str) -> object:
-        """``json.load`` of a cache file, once per resolution (the login provider and the session
-        report both read the login cache); ValueError where ``JSONFileCache`` would fail."""
+        """A ``JSONFileCache`` entry, read once per resolution (the login provider and the session
+        report both read the login cache): :data:`ABSENT` where ``path in cache`` is false (not
+        a regular file), ValueError where loading it fails (botocore turns that into KeyError)."""
         if path not in self._json:
             try:
-                self._json[path] = _load_json_strict(path)
+                self._json[path] = _load_json(path)
             except ValueError as exc:
                 self._json[path] = exc
         value = self._json[path]
@@ -213,9 +214,10 @@ class Context:
     def try_json(self, path: str) -> object:
         """Like :meth:`read_json`, with None for a missing or broken file."""
         try:
-            return self.read_json(path)
+            value = self.read_json(path)
         except ValueError:
             return None
+        return None if value is ABSENT else value
 
     def timestamp(self, value: object, origin: str | None) -> float | None:
         """Parse an expiry the way botocore does (``dateutil.parser.parse``), or raise its error.
@@ -708,16 +710,11 @@ def login(ctx: Context, req: Request) -> Found | str:
     path = login_cache_path(ctx, session)
     # JSONFileCache: "in" is os.path.isfile; loading errors (unreadable, not JSON) are a KeyError;
     # a file holding JSON null reads as "no token" (LoginCredentialFetcher checks `is None`).
-    token: object = None
-    note_path(path)
-    if os.path.isfile(path):
-        try:
-            token = ctx.read_json(path)
-        except ValueError:
-            raise CliError(
-                "KeyError", f"the login cache file {path} is not valid JSON", path
-            ) from None
-    if token is None:
+    try:
+        token = ctx.read_json(path)
+    except ValueError:
+        raise CliError("KeyError", f"the login cache file {path} is not valid JSON", path) from None
+    if token is None or token is ABSENT:
         raise CliError(
             "LoginTokenLoadError",
             f"Error loading login session token: Unable to load a existing login session for "
@@ -829,14 +826,12 @@ def _exec_problem(program: str, environ: Mapping[str, str]) -> str | None:
         candidates = [os.path.join(d or ".", program) for d in path.split(os.pathsep)]
     saw_eacces = False
     for candidate in candidates:
-        note_path(candidate)
+        note_path(candidate)  # its type and mode are looked at, never its content
         try:
             st = os.stat(candidate)
         except OSError:
             continue
-        import stat as stat_mod
-
-        if stat_mod.S_ISREG(st.st_mode) and os.access(candidate, os.X_OK):
+        if is_regular(st.st_mode) and os.access(candidate, os.X_OK):
             return None
         saw_eacces = True
     return "PermissionError" if saw_eacces else "FileNotFoundError"
@@ -1117,16 +1112,32 @@ def _probe(ctx: Context, method: str, fn: Provider, req: Request) -> Step:
 # -- JSON ------------------------------------------------------------------------------------
 
 
-def _load_json_strict(path: str) -> object:
-    """``json.load(open(path))`` as JSONFileCache does; ValueError for anything it rejects."""
+class _Absent:
+    """The type of :data:`ABSENT`."""
+
+
+ABSENT = _Absent()  # a JSONFileCache entry that is not there: `key in cache` is false
+
+
+def _load_json(path: str) -> object:
+    """``key in cache`` then ``json.load(open(path))``, as ``JSONFileCache`` does them:
+    :data:`ABSENT` where ``os.path.isfile`` is false, ValueError for anything the load rejects."""
     import json
 
     try:
         got = read_regular(path)
     except OSError:
+        # Not opened: a file that is there but unreadable fails the load; anything else (no
+        # such path, a directory, a path os.stat cannot pass) is not in the cache.
+        try:
+            st = os.stat(path)
+        except (OSError, ValueError):
+            return ABSENT
+        if not is_regular(st.st_mode):
+            return ABSENT
         raise ValueError("unreadable") from None
     if got is None:
-        raise ValueError("not a regular file")  # JSONFileCache's isfile() says "no entry"
+        return ABSENT  # a FIFO or a device: isfile() is false
     # json.load of a text-mode file: UTF-8 (a decode error is a ValueError too), universal
     # newlines, which JSON treats alike (whitespace outside strings, invalid inside them).
     return json.loads(decode_newlines(got[0].decode("utf-8")))
