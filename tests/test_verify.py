@@ -448,3 +448,47 @@ def test_all_shows_progress_on_a_terminal(home: Path, stack: Stack) -> None:
         os.close(master)
     assert proc.returncode == 0
     assert b"2/2 profiles" in seen, seen
+
+
+# ---------------------------------------------------------------------------------------------
+# boto3/botocore belong to verify alone
+# ---------------------------------------------------------------------------------------------
+
+
+def test_only_verify_imports_botocore() -> None:
+    import ast
+
+    package = Path(__file__).resolve().parents[1] / "awsguard"
+    importers = set()
+    for path in package.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            if any(n.split(".")[0] in ("boto3", "botocore") for n in names):
+                importers.add(path.relative_to(package).as_posix())
+    assert importers == {"commands/verify.py"}
+
+
+def test_status_and_doctor_run_without_botocore(tmp_path: Path) -> None:
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "config").write_text("[profile a]\nregion = eu-west-1\n")
+    code = (
+        "import io, sys\n"
+        "from awsguard.commands import doctor, status, verify\n"
+        "env = {'HOME': sys.argv[1], 'PATH': '/usr/bin:/bin', 'AWSGUARD_CLI_MAJOR': '2'}\n"
+        "status.run(as_json=False, problems_only=False, environ=env, out=io.StringIO())\n"
+        "doctor.run(as_json=True, environ=env, out=io.StringIO())\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')]\n"
+        "print('LOADED', bad)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD,
+        check=True,
+    )
+    assert "LOADED []" in done.stdout, done.stdout + done.stderr

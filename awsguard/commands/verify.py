@@ -99,6 +99,7 @@ class Answer:
     __slots__ = (
         "account",
         "arn",
+        "botocore",
         "error_class",
         "error_code",
         "key_id",
@@ -110,6 +111,7 @@ class Answer:
 
     def __init__(self) -> None:
         self.method: str | None = None  # botocore's credentials.method: the provider used
+        self.botocore: str | None = None  # its version (for a bug report)
         self.key_id: str | None = None  # the access key id used (shown masked only)
         self.account: str | None = None
         self.arn: str | None = None
@@ -179,7 +181,7 @@ def ask_sts(
     import botocore.session
 
     answer = Answer()
-    answer.phase = "credentials"
+    answer.botocore = str(getattr(botocore, "__version__", "?"))
     secrets: list[str | None] = []
     try:
         session = botocore.session.Session(
@@ -510,7 +512,7 @@ def run(
     if as_json:
         import json
 
-        out.write(json.dumps(verifyreport.to_json(outcome, cli), indent=2) + "\n")
+        out.write(report.dumps(verifyreport.to_json(outcome, cli), indent=2) + "\n")
     else:
         out.write(verifyreport.to_text(outcome, cli, environ, argv, color=color))
     return outcome.exit_code
@@ -597,7 +599,7 @@ def _run_all(
     if as_json:
         import json
 
-        out.write(json.dumps([verifyreport.to_json(o, cli) for o in results], indent=2) + "\n")
+        out.write(report.dumps([verifyreport.to_json(o, cli) for o in results], indent=2) + "\n")
     else:
         out.write(verifyreport.all_to_text(results, len(table.rows), environ, color=color))
     for verdict in _WORST:

@@ -249,13 +249,7 @@ def _bug_report(outcome: Outcome, cli: CliInfo | None) -> list[str]:
     import platform
 
     res, answer = outcome.res, outcome.answer
-    botocore = "?"
-    try:
-        import botocore as _botocore
-
-        botocore = str(_botocore.__version__)
-    except ImportError:
-        pass
+    botocore = answer.botocore if answer is not None and answer.botocore else "?"
     version = f"aws-cli {cli.version}" if cli is not None and cli.version else "aws-cli ?"
     return [
         "    This is an awsguard bug: its offline prediction disagrees with what the CLI's own",
