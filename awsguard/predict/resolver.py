@@ -283,3 +283,80 @@ def profile_session(ctx: providers.Context, profile: str) -> Session | None:
         )
     return None
 
+
+# -- many profiles against one reading of the files (``awsguard status``) -------------------------
+
+
+def profile_names(files: AwsFiles) -> list[str]:
+    """Every profile the CLI knows in ``files`` (loaded): the config file's profile map in file
+    order, then credentials-file sections it does not name (Session.available_profiles, ordered).
+    Raises ``inifile.ParseError`` as loading does."""
+    files.load()
+    files._maps()  # botocore's build_profile_map over every section name
+    names = list(files._profiles)
+    known = set(names)
+    if files.credentials is not None:
+        names.extend(n for n in files.credentials.section_names() if n not in known)
+    return names
+
+
+def resolve_profiles(
+    names: Sequence[str],
+    environ: Mapping[str, str],
+    *,
+    files: AwsFiles,
+    major: int | None = 2,
+    crt: bool | None = None,
+    now: float | None = None,
+    tail: Sequence[str] = ("sts", "get-caller-identity"),
+) -> list[Resolution]:
+    """``resolve(["--profile", NAME, *tail], environ)`` for every name, against one loading of
+    ``files`` (already loaded without error: see :func:`profile_names`).
+
+    Each file is parsed whole once, so every profile's section is a dictionary lookup instead of
+    a search of the text; views shared by profiles (a common ``source_profile``) are built once.
+    The steps mirror :func:`resolve` after its file loading; tests/test_status.py checks each
+    result against ``resolve`` itself.  A name is taken as given (even ``""``, which ``--profile``
+    cannot pass).
+    """
+    if now is None:
+        import time
+
+        now = time.time()
+    for ini in (files.config, files.credentials):
+        if ini is not None and not ini.unreadable:
+            ini._parse_full()  # one full parse instead of one text search per profile
+    semantics = 1 if major == 1 else 2
+    # The cache files (login, SSO) are read once for the whole run, not once per profile.
+    shared_json: dict[str, object] = {}
+    out: list[Resolution] = []
+    for name in names:
+        args = argv_mod.parse(list(tail), semantics)
+        args.profile = name
+        res = Resolution(args, semantics, crt, now)
+        res.profile_from = "--profile"
+        for var in PROFILE_VARS[2]:
+            if var in environ:
+                res.profile_var_values[var] = environ[var]
+        res.profile = res.chain_profile = name
+        res.files = files
+        res.config_path, res.credentials_path = files.config_path, files.credentials_path
+        out.append(res)
+        if args.usage_error:
+            res.error = CliError(
+                "UsageError", f"the CLI rejects this command line: {args.usage_error}"
+            )
+            continue
+        if not files.exists(name):
+            res.error = CliError(
+                "ProfileNotFound", f"The config profile ({name}) could not be found", "--profile"
+            )
+            res.chain = [
+                Step(m, "unreachable", "the CLI stops: the profile does not exist")
+                for m in providers.ORDER
+            ]
+            continue
+        ctx = providers.Context(environ, files, crt=crt, now=now)
+        ctx._json = shared_json
+        _credentials(res, ctx)
+    return out
