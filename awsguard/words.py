@@ -54,6 +54,10 @@ BEFORE_LOGIN: frozenset[str] = frozenset(ORDER[: ORDER.index(LOGIN)])
 # The providers that read a profile's own settings: what a role's source profile can resolve to.
 PROFILE_PROVIDERS = (WEB_IDENTITY, SSO, SHARED_CREDENTIALS, LOGIN, PROCESS, CONFIG_FILE)
 
+# Providers that answer over the network (a local endpoint, the instance metadata service):
+# offline, awsguard can say the CLI would ask them, never whether they will answer.
+ASKS_THE_NETWORK: frozenset[str] = frozenset({CONTAINER, IMDS})
+
 # A logged-in session's kind -> the provider that uses it.
 SESSION_METHOD = {"login": LOGIN, "sso": SSO}
 SESSION_WORDS = {"login": "aws login", "sso": "SSO"}
@@ -158,12 +162,6 @@ def account_words(account: str | None, account_from: str | None) -> str:
 
 # -- the display function ----------------------------------------------------------------------
 
-# Characters that change how the rest of a line looks or reads without showing themselves:
-# bidi controls (the "Trojan Source" set), zero-width characters, the BOM.
-_INVISIBLE = frozenset(
-    "\u061c\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e"
-    "\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\ufeff"
-)
 ELLIPSIS = "…"
 
 
@@ -173,8 +171,9 @@ def clean(text: str, limit: int = 200) -> str:
     * **First line only.**  A value can span lines (configparser joins indented continuation
       lines into it) and the lines after the first may hold anything, a secret included: they
       are never shown.  A cut value ends in ``…``.
-    * **Visible.**  C0/C1 controls and DEL become ``^X`` / ``\\xNN``; bidi, zero-width and
-      lone-surrogate characters become ``<U+XXXX>``.  Legitimate names are shown exactly.
+    * **Visible.**  C0/C1 controls and DEL become ``^X`` / ``\\xNN``; every other character
+      that does not print itself (bidi controls, zero-width characters, lone surrogates,
+      unassigned code points) becomes ``<U+XXXX>``.  Legitimate names are shown exactly.
     * **Bounded** to ``limit`` characters (at least 1), the ``…`` included.
     """
     limit = max(limit, 1)
@@ -189,7 +188,9 @@ def clean(text: str, limit: int = 200) -> str:
                 out.append("^" + chr(code ^ 0x40))
             elif 0x80 <= code < 0xA0:
                 out.append(f"\\x{code:02x}")
-            elif ch in _INVISIBLE or 0xD800 <= code < 0xE000:
+            elif not ch.isprintable():
+                # Bidi controls ("Trojan Source"), zero-width characters, the BOM, lone
+                # surrogates, unassigned and private-use code points, odd spaces: by number.
                 out.append(f"<U+{code:04X}>")
             else:
                 out.append(ch)

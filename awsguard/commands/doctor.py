@@ -624,8 +624,8 @@ class Doctor:
         from awsguard.commands.status import gather
         from awsguard.host.dirs import default_cache_dir
         from awsguard.judge import settings as settings_mod
-        from awsguard.words import clean
         from awsguard.present.statustable import verdict_words
+        from awsguard.words import clean
 
         cli, major, crt = discover_cli(self.environ)
         try:
@@ -872,7 +872,7 @@ def run(
     checks = Doctor(environ).run()
     failed = any(c.status == FAIL for c in checks)
     if as_json:
-        import json
+        from awsguard.present import report
 
         counts = {s: sum(1 for c in checks if c.status == s) for s in (OK, WARN, FAIL)}
         doc = {
@@ -881,7 +881,7 @@ def run(
             "counts": counts,
             "checks": [c.as_json() for c in checks],
         }
-        out.write(json.dumps(doc, indent=2) + "\n")
+        out.write(report.dumps(doc, indent=2) + "\n")
     else:
         if color is None:
             real = sys.__stdout__ if out is sys.stdout else out

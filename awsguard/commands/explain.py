@@ -54,9 +54,7 @@ def run(
     config = settings.load(environ, cache_dir=default_cache_dir(environ))
     findings, verdict = policy.judge(res, environ, settings=None if config.off else config)
     if as_json:
-        import json
-
-        out.write(json.dumps(report.to_json(res, findings, verdict, info), indent=2) + "\n")
+        out.write(report.dumps(report.to_json(res, findings, verdict, info), indent=2) + "\n")
         return errors.OK
     if color is None:
         color = "NO_COLOR" not in environ and out.isatty() and environ.get("TERM") != "dumb"

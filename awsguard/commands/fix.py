@@ -123,9 +123,7 @@ class Output:
 
     def finish(self) -> None:
         if self.opts.as_json:
-            import json
-
-            self.out.write(json.dumps(self.doc, indent=2) + "\n")
+            self.out.write(report.dumps(self.doc, indent=2) + "\n")
             self.out.flush()
 
 

@@ -92,9 +92,9 @@ def run(
     if hook is not None:
         stream.write(segment.hook_report(seg, inputs, environ, hook, session, now))
     elif fmt == "json":
-        import json
+        from awsguard.present import report
 
-        stream.write((json.dumps(segment.as_json(seg, environ)) + "\n").encode())
+        stream.write((report.dumps(segment.as_json(seg, environ)) + "\n").encode())
     else:
         text = segment.rendered(seg, environ, fmt)
         stream.write((text + "\n").encode("utf-8", "surrogateescape") if text else b"")

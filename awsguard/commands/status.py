@@ -191,9 +191,9 @@ def run(
     )
     rows = table.problems() if problems_only else table.rows
     if as_json:
-        import json
+        from awsguard.present import report
 
-        out.write(json.dumps([statustable.row_json(row, cli) for row in rows], indent=2) + "\n")
+        out.write(report.dumps([statustable.row_json(row, cli) for row in rows], indent=2) + "\n")
     else:
         if color is None:
             # plumbum holds sys.stdout while a command runs: ask the real one.

@@ -510,7 +510,7 @@ def run(
     res = resolve(argv, environ, major=major, crt=crt, cache_dir=cache_dir)
     outcome = verify_one(res, environ, settings, endpoint=endpoint, region=region, interactive=True)
     if as_json:
-        import json
+        from awsguard.present import report
 
         out.write(report.dumps(verifyreport.to_json(outcome, cli), indent=2) + "\n")
     else:
@@ -597,7 +597,7 @@ def _run_all(
     progress.close()
     results = [o for o in outcomes if o is not None]
     if as_json:
-        import json
+        from awsguard.present import report
 
         out.write(report.dumps([verifyreport.to_json(o, cli) for o in results], indent=2) + "\n")
     else:

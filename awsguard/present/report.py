@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from awsguard.predict import identity, paths
 from awsguard.words import (
+    ASKS_THE_NETWORK,
     BEFORE_LOGIN,
     SESSION_METHOD,
     SESSION_WORDS,
@@ -50,7 +51,14 @@ def to_json(
         if res.error is None
         else {"code": res.error.code, "message": res.error.message},
         "chain": [
-            {"provider": s.provider, "status": s.status, "why": s.why, "origin": s.origin}
+            {
+                "provider": s.provider,
+                "status": s.status,
+                "why": s.why,
+                "origin": s.origin,
+                # False: the CLI would ask a network endpoint; offline nobody knows the answer.
+                "checked": not (s.status == "matched" and s.provider in ASKS_THE_NETWORK),
+            }
             for s in res.chain
         ],
         "identity": {
@@ -82,6 +90,36 @@ def to_json(
         ],
         "verdict": verdict,
     }
+
+
+def dumps(doc: object, *, indent: int | None = None) -> str:
+    """JSON text that is always valid UTF-8: a string holding bytes that were not UTF-8 (a path
+    or value read with ``surrogateescape``) has each such byte written as ``\\xNN``, as Python's
+    ``backslashreplace`` does, instead of a lone surrogate that no UTF-8 decoder accepts."""
+    import json
+
+    return json.dumps(_valid_text(doc), indent=indent)
+
+
+def _valid_text(value: object, depth: int = 0) -> object:
+    if isinstance(value, str):
+        if value.isascii():
+            return value
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            try:  # bytes read with surrogateescape: back to those bytes, each bad one as \xNN
+                return value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+            except UnicodeEncodeError:  # any other lone surrogate: as \uNNNN
+                return value.encode("utf-8", "backslashreplace").decode("utf-8")
+        return value
+    if depth > 64:  # the documents are shallow; a deeper one is a bug, never recursed into
+        raise ValueError("document too deep")
+    if isinstance(value, dict):
+        return {_valid_text(k, depth + 1): _valid_text(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_valid_text(v, depth + 1) for v in value]
+    return value
 
 
 def _session_json(session: Session | None) -> dict[str, object] | None:
@@ -163,6 +201,8 @@ def to_text(
     for step in res.chain:
         mark = _MARK.get(step.status, "?")
         status = step.status.upper() if step.status in ("matched", "error") else step.status
+        if step.status == "matched" and step.provider in ASKS_THE_NETWORK:
+            mark, status = "?", "WOULD ASK"  # not checked offline: never claim a match
         row = f"  {mark} {step.provider:<{width}}  {status:<11} {clean(step.why, 160)}"
         if step.origin:
             row += style.dim(f"  [{d.origin(step.origin)}]")
@@ -186,6 +226,10 @@ def to_text(
     if res.error is not None:
         lines.append(
             style.red(f"  the CLI will fail: {res.error.code}: {clean(res.error.message, 300)}")
+        )
+    elif res.source in ASKS_THE_NETWORK:
+        lines.append(
+            f"  would ask    {source_long(res.source)} (not checked offline): its answer decides"
         )
     elif res.source is not None:
         lines.append(f"  will run as  {_identity_words(res)}  via {res.source}")

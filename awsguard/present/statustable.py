@@ -38,7 +38,7 @@ SUMMARY_FIELDS = (
 def row_json(row: Row, cli: CliInfo | None) -> dict[str, object]:
     full = to_json(row.res, row.findings, row.verdict, cli)
     summary = {name: full[name] for name in SUMMARY_FIELDS}
-    summary["region"] = row.region or None
+    summary["region"] = clean(row.region, 64) if row.region else None  # never a second line
     summary["current"] = row.current
     return summary
 
