@@ -22,6 +22,7 @@ import importlib.util
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -138,7 +139,19 @@ def install_shim(home: Path, awsguard_home: Path) -> Path:
 
 
 def main() -> int:
+    """The demo in a scratch directory that holds a HOME with access keys in it: removed at the
+    end, whatever happens (AWSGUARD_DEMO_KEEP=1 keeps it to look around)."""
     root = Path(tempfile.mkdtemp(prefix="awsguard-demo-"))
+    try:
+        return _demo(root)
+    finally:
+        if os.environ.get("AWSGUARD_DEMO_KEEP") == "1":
+            print(f"kept {root}")
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _demo(root: Path) -> int:
     home = root / "home"
     home.mkdir()
     with stsd.StsServer() as server:
