@@ -41,8 +41,16 @@ _awsguard_alt=${_awsguard_alt-}
 _awsguard_ours=${_awsguard_ours-}
 _awsguard_ps1=${_awsguard_ps1-}
 AWSGUARD_PROMPT=${AWSGUARD_PROMPT-}
+_awsguard_base=${_awsguard_base-$AWSGUARD_PROMPT}
 AWSGUARD_PROMPT_RAW=${AWSGUARD_PROMPT_RAW-}
 AWSGUARD_PROMPT_VERDICT=${AWSGUARD_PROMPT_VERDICT-}
+# The marker for "another aws comes before the shim", as the last report gave it; the PATH the
+# first aws was last looked up for, and what was found.
+_awsguard_mref=${_awsguard_mref-}
+_awsguard_malt=${_awsguard_malt-}
+_awsguard_ahead=0
+_awsguard_seen=
+_awsguard_seen_aws=
 if [[ -z ${_awsguard_names+x} ]]; then _awsguard_names=(); fi
 if [[ -z ${_awsguard_watch+x} ]]; then _awsguard_watch=(); fi
 
@@ -125,7 +133,7 @@ _awsguard_touched() {
 _awsguard_read() {
   local _awsguard_rest=$1 _awsguard_line _awsguard_nl=$'\n' _awsguard_i=0 _awsguard_done=0
   local _awsguard_ttl=0 _awsguard_d='' _awsguard_r='' _awsguard_a='' _awsguard_raw='' _awsguard_v=''
-  local _awsguard_wh=0 _awsguard_c=0 _awsguard_nn=0 _awsguard_nw=0
+  local _awsguard_wh=0 _awsguard_c=0 _awsguard_nn=0 _awsguard_nw=0 _awsguard_m1='' _awsguard_m2=
   local -a _awsguard_ns _awsguard_ws
   while [[ -n $_awsguard_rest ]]; do
     _awsguard_line=${_awsguard_rest%%"$_awsguard_nl"*}
@@ -152,6 +160,8 @@ _awsguard_read() {
         _awsguard_ws[_awsguard_nw]=${_awsguard_line#f }
         _awsguard_nw=$((_awsguard_nw + 1))
         ;;
+      'm '*) _awsguard_m1=${_awsguard_line#m } ;;
+      'M '*) _awsguard_m2=${_awsguard_line#M } ;;
       w) _awsguard_wh=1 ;;
       c) _awsguard_c=1 ;;
       .)
@@ -175,7 +185,7 @@ _awsguard_read() {
     _awsguard_deadline=0
   fi
   _awsguard_dir=$_awsguard_d
-  AWSGUARD_PROMPT=$_awsguard_r
+  _awsguard_base=$_awsguard_r
   _awsguard_alt=$_awsguard_a
   AWSGUARD_PROMPT_RAW=$_awsguard_raw
   AWSGUARD_PROMPT_VERDICT=$_awsguard_v
@@ -183,13 +193,15 @@ _awsguard_read() {
   _awsguard_cwd=$_awsguard_c
   _awsguard_names=(${_awsguard_ns[@]+"${_awsguard_ns[@]}"})
   _awsguard_watch=(${_awsguard_ws[@]+"${_awsguard_ws[@]}"})
+  _awsguard_mref=$_awsguard_m1
+  _awsguard_malt=$_awsguard_m2
   return 0
 }
 
 # awsguard could not run (moved venv, killed after its time limit): say `?`, retry in a minute
 # or as soon as any AWS variable changes.
 _awsguard_failed() {
-  AWSGUARD_PROMPT='aws:?'
+  _awsguard_base='aws:?'
   _awsguard_alt='aws:?'
   AWSGUARD_PROMPT_RAW='aws:?'
   AWSGUARD_PROMPT_VERDICT=error
@@ -217,17 +229,52 @@ _awsguard_update() {
   return 0
 }
 
+# Whether the `aws` this shell would run is another one than the shim (a later pyenv, mise or
+# conda activation put its own first), without starting a process: bash's hash table when aws
+# is hashed there, else PATH walked as bash searches it (again only when PATH or $PWD change).
+_awsguard_first() {
+  local _awsguard_a='' _awsguard_d _awsguard_rest
+  _awsguard_ahead=0
+  if [[ -z $_awsguard_bin ]]; then return 0; fi
+  if ((BASH_VERSINFO[0] >= 4)); then _awsguard_a=${BASH_CMDS[aws]-}; fi
+  if [[ -z $_awsguard_a ]]; then
+    if [[ $_awsguard_seen != "$PWD"$'\n'"${PATH-}" ]]; then
+      _awsguard_seen=$PWD$'\n'${PATH-}
+      _awsguard_seen_aws=
+      _awsguard_rest=${PATH-}:
+      while [[ -n $_awsguard_rest ]]; do
+        _awsguard_d=${_awsguard_rest%%:*}
+        _awsguard_rest=${_awsguard_rest#*:}
+        if [[ -f ${_awsguard_d:-.}/aws && -x ${_awsguard_d:-.}/aws ]]; then
+          _awsguard_seen_aws=${_awsguard_d:-.}/aws
+          break
+        fi
+      done
+    fi
+    _awsguard_a=$_awsguard_seen_aws
+  fi
+  if [[ -n $_awsguard_a ]] && ! [[ $_awsguard_a -ef $_awsguard_bin/aws ]]; then
+    _awsguard_ahead=1
+  fi
+  return 0
+}
+
 # PS1 gets the reference ${_awsguard_ps1} once, wherever the theme put the rest; with
 # `shopt -u promptvars` (no expansion in PS1) the text itself, its backslashes doubled.
 _awsguard_show() {
-  local _awsguard_new=''
+  local _awsguard_new='' _awsguard_paste=$_awsguard_alt
+  AWSGUARD_PROMPT=$_awsguard_base
+  if [[ $_awsguard_ahead == 1 && -n $_awsguard_mref ]]; then
+    AWSGUARD_PROMPT=${AWSGUARD_PROMPT:+$AWSGUARD_PROMPT }$_awsguard_mref
+    _awsguard_paste=${_awsguard_paste:+$_awsguard_paste }$_awsguard_malt
+  fi
   _awsguard_ps1=${AWSGUARD_PROMPT:+$AWSGUARD_PROMPT }
   if [[ ${AWSGUARD_PROMPT_AUTO-1} != 0 ]]; then
     if shopt -q promptvars; then
       # shellcheck disable=SC2016 # the reference itself, expanded by bash when it draws PS1
       _awsguard_new='${_awsguard_ps1}'
     else
-      _awsguard_new=${_awsguard_alt:+$_awsguard_alt }
+      _awsguard_new=${_awsguard_paste:+$_awsguard_paste }
     fi
   fi
   if [[ $_awsguard_new == "$_awsguard_ours" ]] && [[ -z $_awsguard_new || ${PS1-} == *"$_awsguard_new"* ]]; then
@@ -245,6 +292,7 @@ _awsguard_show() {
 _awsguard_hook() {
   local _awsguard_status=$?
   _awsguard_update
+  _awsguard_first
   _awsguard_show
   return "$_awsguard_status"
 }

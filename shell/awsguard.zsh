@@ -42,6 +42,10 @@ _awsguard_init() {
   typeset -g _awsguard_rps1=${_awsguard_rps1-}
   typeset -g AWSGUARD_PROMPT=${AWSGUARD_PROMPT-} AWSGUARD_PROMPT_RAW=${AWSGUARD_PROMPT_RAW-}
   typeset -g AWSGUARD_PROMPT_VERDICT=${AWSGUARD_PROMPT_VERDICT-}
+  # The marker for "another aws comes before the shim", as the last report gave it.
+  typeset -g _awsguard_mref=${_awsguard_mref-} _awsguard_malt=${_awsguard_malt-}
+  typeset -g _awsguard_mraw=${_awsguard_mraw-} _awsguard_shim=${_awsguard_p[1]-}
+  typeset -gi _awsguard_ahead=0
   zmodload zsh/parameter 2>/dev/null
 
   # PATH: the shim directory first.  Already first: nothing to do.  Elsewhere: moved to the front.
@@ -105,6 +109,7 @@ _awsguard_read() {
   local _awsguard_rest=$1 _awsguard_line _awsguard_nl=$'\n'
   local -i _awsguard_i=0 _awsguard_done=0 _awsguard_ttl=0 _awsguard_wh=0 _awsguard_c=0
   local _awsguard_d= _awsguard_r= _awsguard_a= _awsguard_raw= _awsguard_v= _awsguard_t=
+  local _awsguard_m1= _awsguard_m2= _awsguard_m3=
   local -a _awsguard_ns _awsguard_ws
   while [[ -n $_awsguard_rest ]]; do
     _awsguard_line=${_awsguard_rest%%$_awsguard_nl*}
@@ -125,6 +130,9 @@ _awsguard_read() {
         case $_awsguard_line in
           ('n '*) _awsguard_ns+=("${_awsguard_line#n }") ;;
           ('f '*) _awsguard_ws+=("${_awsguard_line#f }") ;;
+          ('m '*) _awsguard_m1=${_awsguard_line#m } ;;
+          ('M '*) _awsguard_m2=${_awsguard_line#M } ;;
+          ('p '*) _awsguard_m3=${_awsguard_line#p } ;;
           (w) _awsguard_wh=1 ;;
           (c) _awsguard_c=1 ;;
           (.) _awsguard_done=1; break ;;
@@ -149,6 +157,9 @@ _awsguard_read() {
   _awsguard_cwd=$_awsguard_c
   _awsguard_names=("${_awsguard_ns[@]}")
   _awsguard_watch=("${_awsguard_ws[@]}")
+  _awsguard_mref=$_awsguard_m1
+  _awsguard_malt=$_awsguard_m2
+  _awsguard_mraw=$_awsguard_m3
   return 0
 }
 
@@ -186,17 +197,35 @@ _awsguard_update() {
   _awsguard_key=$_awsguard_k
 }
 
+# Whether the `aws` this shell would run is another one than the shim (a later pyenv, mise or
+# conda activation put its own first): $commands is zsh's command table, so no process starts.
+_awsguard_first() {
+  emulate -L zsh
+  local _awsguard_a=${commands[aws]-}
+  if [[ -n $_awsguard_shim && -n $_awsguard_a ]] && ! [[ $_awsguard_a -ef $_awsguard_shim/aws ]]; then
+    _awsguard_ahead=1
+  else
+    _awsguard_ahead=0
+  fi
+}
+
 # $1: the drawing options, s (prompt_subst), b (prompt_bang), p (prompt_percent).
 # AWSGUARD_PROMPT is escaped for them; RPROMPT gets it once, wherever the theme put the rest.
 _awsguard_show() {
   emulate -L zsh
-  local _awsguard_o=$1 _awsguard_new=
+  local _awsguard_o=$1 _awsguard_new= _awsguard_m=
   if [[ $_awsguard_o != *p* ]]; then
     AWSGUARD_PROMPT=$AWSGUARD_PROMPT_RAW  # no % sequences are read: nothing to escape or colour
+    _awsguard_m=$_awsguard_mraw
   elif [[ $_awsguard_o == *b* ]]; then
     AWSGUARD_PROMPT=$_awsguard_alt
+    _awsguard_m=$_awsguard_malt
   else
     AWSGUARD_PROMPT=$_awsguard_ref
+    _awsguard_m=$_awsguard_mref
+  fi
+  if (( _awsguard_ahead )) && [[ -n $_awsguard_m ]]; then
+    AWSGUARD_PROMPT=${AWSGUARD_PROMPT:+$AWSGUARD_PROMPT }$_awsguard_m
   fi
   _awsguard_rps1=${AWSGUARD_PROMPT:+ $AWSGUARD_PROMPT}
   if [[ ${AWSGUARD_PROMPT_AUTO-1} != 0 ]]; then
@@ -225,6 +254,7 @@ _awsguard_hook() {
   [[ -o prompt_percent ]] && _awsguard_o+=p
   emulate -L zsh
   _awsguard_update
+  _awsguard_first
   _awsguard_show $_awsguard_o
   return _awsguard_status
 }

@@ -501,6 +501,9 @@ def hook_report(
                                        `f` line has the stamp file <dir>/N
         w                              every variable was read: watch them all
         c                              a file path is relative: the directory matters
+        m TEXT | M TEXT | p TEXT       the PATH marker (:data:`PATH_MARKER`) for a
+                                       ${reference}, for pasting, and raw: the shell adds it
+                                       itself when another `aws` comes before the shim
         .
     """
     plain = text(seg, environ)
@@ -547,8 +550,25 @@ def hook_report(
         lines.append("w")
     if relative:
         lines.append("c")
+    lines.extend(_path_marker_lines(shell, environ))
     lines.append(".")
     return ("\n".join(lines) + "\n").encode("utf-8", "surrogateescape")
+
+
+# Shown by the shell integration, without starting a process, when the `aws` this shell would
+# run is not the shim (zsh: $commands[aws]; bash: its hash table, else a walk of PATH) - a later
+# pyenv/mise/conda activation put another one first.  `awsguard doctor` says what to do.
+PATH_MARKER = "(unguarded aws first on PATH)"
+
+
+def _path_marker_lines(shell: str, environ: Mapping[str, str]) -> list[str]:
+    if shell == "zsh":
+        ref = colour(escape_zsh(PATH_MARKER), "block", "zsh", environ)
+        alt = colour(escape_zsh(PATH_MARKER, bang=True), "block", "zsh", environ)
+    else:
+        ref = colour(PATH_MARKER, "block", "bash-ref", environ)
+        alt = colour(escape_bash_literal(PATH_MARKER), "block", "bash-ref", environ)
+    return [f"m {ref}", f"M {alt}", f"p {PATH_MARKER}"]
 
 
 def _ttl(seg: Segment, inputs: Inputs, now: float) -> float:
