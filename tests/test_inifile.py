@@ -812,42 +812,57 @@ def test_unreadable_file_is_empty_and_flagged(tmp_path: Path) -> None:
     assert ini.section("a") is None
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges in a child")
-def test_unreadable_file_as_an_unprivileged_child() -> None:
-    # Tests run as root here, and root reads mode-000 files. A child process imports everything
-    # as root, then drops to nobody and compares with botocore on a real EACCES.
-    import shutil
+# Run as root, a child drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH from its bounding set and
+# re-executes Python: it stays uid 0, so it still reads everything root owns whatever the mode of
+# the directories (a checkout under a 0700 directory, Python under /root, a 0700 temp dir, an
+# import made after the drop), but the owner's mode bits now apply to it: mode 000 is EACCES.
+DROP_DAC_AND_EXEC = """
+import ctypes, os, sys
+libc = ctypes.CDLL(None, use_errno=True)
+for cap in (1, 2):  # CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+    if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+        sys.exit("prctl(PR_CAPBSET_DROP): " + os.strerror(ctypes.get_errno()))
+os.execv(sys.executable, [sys.executable, *sys.argv[1:]])
+"""
 
-    work = tempfile.mkdtemp()
-    try:
-        os.chmod(work, 0o755)
-        path = os.path.join(work, "config")
-        with open(path, "w") as f:
-            f.write("[a]\nk = 1\n")
-        os.chmod(path, 0)
-        code = textwrap.dedent(
-            f"""
-            import os
-            from botocore.configloader import raw_config_parse
-            from awsguard.predict import inifile
-            os.setgid(65534)
-            os.setuid(65534)
-            try:
-                open({path!r}).close()
-            except PermissionError:
-                pass
-            else:
-                raise SystemExit("still readable")
-            ini = inifile.load({path!r})
-            print(raw_config_parse({path!r}), ini.unreadable, ini.section_names(), ini.section("a"))
-            """
-        )
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout
-        assert out.split() == ["{}", "True", "[]", "None"]
-    finally:
-        shutil.rmtree(work)
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges in a child")
+def test_unreadable_file_as_an_unprivileged_child(tmp_path: Path) -> None:
+    # Root reads mode-000 files; the child, without the capabilities that allow it, does not.
+    # Control: a readable file beside it, read by the same child.
+    path = tmp_path / "config"
+    path.write_text("[a]\nk = 1\n")
+    path.chmod(0)
+    control = tmp_path / "control"
+    control.write_text("[a]\nk = 1\n")
+    code = textwrap.dedent(
+        f"""
+        import sys
+        from botocore.configloader import raw_config_parse
+        from awsguard.predict import inifile
+        try:
+            open({str(path)!r}).close()
+        except PermissionError:
+            pass
+        else:
+            raise SystemExit("still readable: the child kept its capabilities")
+        for path in ({str(path)!r}, {str(control)!r}):
+            ini = inifile.load(path)
+            print(raw_config_parse(path), ini.unreadable, ini.section_names(), ini.section("a") is None)
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", DROP_DAC_AND_EXEC, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "{} True [] True",
+        "{'a': {'k': '1'}} False ['a'] False",
+    ]
 
 
 def test_open_failure_is_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
