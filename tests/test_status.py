@@ -362,3 +362,29 @@ def test_files_are_read_once_however_many_profiles(
         counts.append((loads.count(str(aws / "config")), loads.count(str(aws / "credentials"))))
     assert counts[0] == counts[1], counts
     assert counts[1][0] <= 2 and counts[1][1] <= 2, counts
+
+
+def test_hostile_names_and_values_are_shown_not_obeyed(tmp_path: Path) -> None:
+    """Escape sequences, BEL and bidi controls in a profile name or a region reach the terminal
+    made visible, never as the bytes themselves (docs/hostile-inputs.md)."""
+    aws = tmp_path / ".aws"
+    aws.mkdir()
+    (aws / "config").write_bytes(
+        b"[profile ev\x1b[31mil]\nregion = us-east-1\x1b]0;pwn\x07\n"
+        b"[profile \xe2\x80\xaeabc]\nregion = x\n"
+        b"[profile plain]\nregion = eu-west-1\n"
+    )
+    done = subprocess.run(
+        [str(AWSGUARD), "status"],
+        env=_env(tmp_path),
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert b"3 profiles" in out
+    for raw in (b"\x1b", b"\x07", "\u202e".encode()):
+        assert raw not in out + done.stderr
+    # Negative control: the plain profile is shown exactly.
+    assert b"  plain " in out and b"eu-west-1" in out
