@@ -492,3 +492,28 @@ def test_status_and_doctor_run_without_botocore(tmp_path: Path) -> None:
         check=True,
     )
     assert "LOADED []" in done.stdout, done.stdout + done.stderr
+
+
+def test_a_failing_credential_process_is_not_quoted(home: Path, stack: Stack) -> None:
+    """botocore quotes a credential_process's stderr in its error; verify never shows it."""
+    leak = "processSecretThatMustNotBePrinted000000"
+    script = home / "creds.sh"
+    script.write_text(f"#!/bin/sh\necho 'oops {leak}' >&2\nexit 1\n")
+    script.chmod(0o755)
+    with (home / ".aws" / "config").open("a") as fh:
+        fh.write(f"[profile proc]\nregion = {stsd.REGION}\ncredential_process = {script}\n")
+    got = verify(home, stack, "--profile", "proc", "--json")
+    assert leak not in got.out + got.err
+    doc = got.json()
+    assert got.code == 2 and doc["verdict"] == "cannot-verify"
+    assert doc["prediction"]["source"] == "custom-process"  # type: ignore[index]
+    assert doc["error"]["class"] == "CredentialRetrievalError"  # type: ignore[index]
+    # Negative control: the same process printing good credentials is used and verified.
+    script.write_text(
+        "#!/bin/sh\n"
+        f'printf \'{{"Version": 1, "AccessKeyId": "{stack.key_a.access_key_id}", '
+        f'"SecretAccessKey": "{stack.key_a.secret_access_key}"}}\'\n'
+    )
+    doc = verify(home, stack, "--profile", "proc", "--json").json()
+    assert doc["verdict"] == "as-predicted", doc
+    assert doc["sts"]["arn"] == stack.key_a.arn  # type: ignore[index]

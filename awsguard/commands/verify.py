@@ -227,8 +227,19 @@ def ask_sts(
         answer.message = _short(str(error.get("Message") or ""), secrets)
     except Exception as exc:  # the class name is the answer (the CLI shows the same)
         answer.error_class = type(exc).__name__
-        answer.message = _short(str(exc), secrets)
+        if answer.error_class in _OPAQUE:
+            answer.message = _OPAQUE[answer.error_class]
+        else:
+            answer.message = _short(str(exc), secrets)
     return answer
+
+
+# Errors whose text is another program's output (credential_process writes what it likes to
+# stderr, and botocore quotes it): never shown, it may hold a secret.
+_OPAQUE = {
+    "CredentialRetrievalError": "the credential source failed (its own output is not shown: it "
+    "may hold secrets; run it by hand to see it)",
+}
 
 
 def _inject_cli_cache(session: Any, res: Resolution) -> None:
