@@ -517,3 +517,63 @@ def test_a_failing_credential_process_is_not_quoted(home: Path, stack: Stack) ->
     doc = verify(home, stack, "--profile", "proc", "--json").json()
     assert doc["verdict"] == "as-predicted", doc
     assert doc["sts"]["arn"] == stack.key_a.arn  # type: ignore[index]
+
+
+@contextlib.contextmanager
+def counting_proxy() -> Iterator[tuple[str, list[str]]]:
+    """An HTTP proxy on loopback that forwards to the target and notes each request line."""
+    import http.client
+    import urllib.parse
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    seen: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            seen.append(f"{self.command} {self.path}")
+            url = urllib.parse.urlsplit(self.path)
+            assert url.hostname in ("127.0.0.1", "localhost")
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            conn = http.client.HTTPConnection(url.hostname, url.port, timeout=30)
+            headers = {k: v for k, v in self.headers.items() if k.lower() != "proxy-connection"}
+            conn.request("POST", url.path or "/", body=body, headers=headers)
+            reply = conn.getresponse()
+            data = reply.read()
+            self.send_response(reply.status)
+            for key, value in reply.getheaders():
+                if key.lower() not in ("transfer-encoding", "connection", "content-length"):
+                    self.send_header(key, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+            conn.close()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}", seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_proxies_and_region_are_respected(home: Path, stack: Stack) -> None:
+    fix(home, stack)
+    with counting_proxy() as (proxy, seen):
+        doc = verify(
+            home, stack, "--profile", PROFILE, "--region", "eu-west-1", "--json", HTTP_PROXY=proxy
+        ).json()
+    assert doc["verdict"] == "as-predicted", doc
+    assert doc["region"] == "eu-west-1"
+    assert any(stack.server.endpoint in line for line in seen), seen
+    # Negative control: NO_PROXY for the endpoint's host sends it straight there.
+    with counting_proxy() as (proxy, seen):
+        doc = verify(
+            home, stack, "--profile", PROFILE, "--json", HTTP_PROXY=proxy, NO_PROXY="127.0.0.1"
+        ).json()
+    assert doc["verdict"] == "as-predicted" and seen == []
