@@ -93,7 +93,19 @@ def main() -> int:
     sys.modules["demo"] = demo_mod
     spec.loader.exec_module(demo_mod)
     stsd = demo_mod.stsd
+    import os
+    import shutil
+
     root = Path(tempfile.mkdtemp(prefix="awsguard-demo-verify-"))
+    try:
+        return _replay(demo_mod, stsd, root)
+    finally:
+        # The scratch HOME holds access keys: gone on every way out, unless asked to keep it.
+        if os.environ.get("AWSGUARD_DEMO_KEEP") != "1":
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def _replay(demo_mod: Any, stsd: Any, root: Path) -> int:
     home = root / "home"
     home.mkdir()
     with stsd.StsServer() as server:
