@@ -22,6 +22,7 @@ from pathlib import Path
 import oracle
 import pytest
 import strategies
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 
 from awsguard import errors
@@ -36,11 +37,10 @@ pytestmark = pytest.mark.usefixtures("no_external_network")
 VENV_BIN = Path(sys.executable).parent
 AWSGUARD = VENV_BIN / "awsguard"
 NOW = time.time()
+# The profile (tests/conftest.py) decides randomization and the budget; these only relax checks.
 WORLDS = settings(
     deadline=None,
-    derandomize=False,
     print_blob=True,
-    max_examples=150,
     suppress_health_check=[
         HealthCheck.too_slow,
         HealthCheck.data_too_large,
@@ -101,14 +101,14 @@ def check_world(scn: oracle.Scenario) -> None:
 
 
 @pytest.mark.oracle
-@settings(WORLDS)
+@settings(WORLDS, max_examples=examples(ci=150))
 @given(scn=strategies.scenarios("all"))
 def test_every_row_is_explain_and_botocore_for_that_profile(scn: oracle.Scenario) -> None:
     check_world(scn)
 
 
 @pytest.mark.oracle
-@settings(WORLDS, max_examples=60)
+@settings(WORLDS, max_examples=examples(ci=60))
 @given(scn=strategies.scenarios("syntax"))
 def test_rows_on_odd_file_syntax(scn: oracle.Scenario) -> None:
     check_world(scn)
