@@ -503,8 +503,8 @@ class Session:
             self.hook(name)
 
     def __enter__(self) -> Session:
-        self.step("lock")
         try:
+            self.step("lock")
             real = os.path.realpath(self.path)
             dirs = sorted({os.path.dirname(self.path) or ".", os.path.dirname(real) or "."})
             for directory in dirs:
@@ -512,6 +512,12 @@ class Session:
             for candidate in {self.path, real}:
                 sweep_stale(candidate)
             self._watchdog = Watchdog()
+        except OSError as exc:
+            self._release()
+            raise AwsGuardError(
+                f"could not lock the directory of {self.shown}: {exc.strerror or exc}",
+                "nothing was changed",
+            ) from None
         except BaseException:
             self._release()
             raise
@@ -538,8 +544,13 @@ class Session:
         self._locks = []
 
     def read(self) -> Target:
-        self.step("read")
-        target = inspect(self.path, private=self.private, shown=self.shown)
+        try:
+            self.step("read")
+            target = inspect(self.path, private=self.private, shown=self.shown)
+        except OSError as exc:
+            raise AwsGuardError(
+                f"could not read {self.shown}: {exc.strerror or exc}", "nothing was changed"
+            ) from None
         self._targets.append(target)
         return target
 
@@ -552,6 +563,7 @@ class Session:
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         base = f"{target.path}{_BACKUP_TAG}{stamp}"
         tmp = temp_name(target.path)
+        name = ""
         try:
             self._write_new(tmp, target.data, "backup")
             self.step("backup-link")
@@ -560,6 +572,8 @@ class Session:
             fsync_dir(os.path.dirname(name) or ".")
             return name
         except OSError as exc:
+            if name:
+                self.discard(name)
             raise AwsGuardError(
                 f"could not write the backup of {self.shown}: {exc.strerror or exc}",
                 "nothing was changed",
