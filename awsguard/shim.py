@@ -1,6 +1,6 @@
 """The ``aws`` shim: judge the call, warn or block, then exec the real CLI untouched.
 
-The hot path (DESIGN.md §3) runs on every ``aws`` a user, a script or a cron job starts, so it
+The hot path (docs/ARCHITECTURE.md §3) runs on every ``aws`` a user, a script or a cron job starts, so it
 imports only the standard library it needs (never plumbum, boto3 or botocore; a test proves it)
 and does no work that a cache can do for it::
 
@@ -11,7 +11,7 @@ and does no work that a cache can do for it::
 Contracts: the exit status is the real CLI's own (it *is* the real CLI after exec), 77 when
 awsguard blocks, 127 when there is no real aws; nothing is ever written to stdout (pipes and
 ``credential_process`` consumers read it).  If awsguard itself fails, it says so in one line and
-runs aws anyway; ``AWSGUARD_MODE=strict`` blocks instead (DESIGN.md §8).
+runs aws anyway; ``AWSGUARD_MODE=strict`` blocks instead (docs/ARCHITECTURE.md §8).
 """
 
 from __future__ import annotations
@@ -312,7 +312,7 @@ def _exec(real: str, argv: list[str], environ: Mapping[str, str]) -> NoReturn:
     try:
         os.execve(real, [real, *argv], env)
     except OSError as exc:
-        # The only codes the shim has of its own are 77 and 127 (DESIGN.md §5.2).
+        # The only codes the shim has of its own are 77 and 127 (docs/ARCHITECTURE.md §5.2).
         _say(f"awsguard: cannot run {real}: {exc.strerror or type(exc).__name__}")
         os._exit(errors.NO_REAL_AWS)
 

@@ -3,7 +3,7 @@
 Which botocore is the oracle? awscli (v1, 1.46+) ships its own copy of botocore under
 ``awscli/botocore`` and, once anything from ``awscli`` is imported, an import hook makes
 ``import botocore`` load that copy — so the real `aws` runs the vendored botocore, while PyPI's
-``botocore`` package is what DESIGN.md §6 names as the truth. The credential code of the two is
+``botocore`` package is what docs/ARCHITECTURE.md §6 names as the truth. The credential code of the two is
 the same today (session.py, configloader.py, tokens.py identical; credentials.py differs only in
 refresh bookkeeping), but a test process must not pick one by accident of import order.
 ``AWSGUARD_ORACLE_BOTOCORE=cli`` selects the CLI's vendored copy; the default, ``pypi``, imports

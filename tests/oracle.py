@@ -1,7 +1,7 @@
 """The botocore oracle: what the real CLI's credential chain does with a scenario.
 
 awsguard predicts offline which provider the AWS CLI will use and which error it would raise
-(DESIGN.md §6). The truth is botocore itself, so this module runs it:
+(docs/ARCHITECTURE.md §6). The truth is botocore itself, so this module runs it:
 
 - A ``Scenario`` is files (relative to a private HOME), an environment and the words after `aws`.
   ``materialize`` writes it into a fresh temporary HOME; paths and the loopback server address are
@@ -62,7 +62,7 @@ LOOPBACK_PORT = "@LOOPBACK_PORT@"
 
 SERVICE_ARGV = ("sts", "get-caller-identity")
 
-# CLI v2 reads AWS_PROFILE before AWS_DEFAULT_PROFILE (reference §2). That table entry is the only
+# CLI v2 reads AWS_PROFILE before AWS_DEFAULT_PROFILE (docs/credential-chain.md §2). That table entry is the only
 # resolution difference between the majors, so v2 is emulated by overriding it on the session.
 _V2_SESSION_VARS = {"profile": (None, ["AWS_PROFILE", "AWS_DEFAULT_PROFILE"], None, None)}
 
@@ -778,7 +778,7 @@ def login_token(
     drop: Sequence[str] = (),
     drop_access: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A login cache document shaped like reference §5.2 (``drop`` removes top-level fields,
+    """A login cache document shaped like docs/credential-chain.md §5.2 (``drop`` removes top-level fields,
     ``drop_access`` removes fields of ``accessToken``)."""
     access = {
         "accessKeyId": access_key_id,

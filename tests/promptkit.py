@@ -42,7 +42,7 @@ def login_cache(
     home: Path, arn: str = LOGIN_ARN, hours: float = 48.0, now: float | None = None
 ) -> Path:
     """A cached `aws login` token for ``arn`` expiring ``hours`` after ``now``, as the CLI
-    writes it (DESIGN.md §1)."""
+    writes it (docs/ARCHITECTURE.md §1)."""
     import hashlib
     import json
 

@@ -77,7 +77,7 @@ exit "${{STUB_EXIT:-0}}"
 
 # --- Identities and secrets -------------------------------------------------------------------
 
-# Values that must never reach stdout or stderr (DESIGN.md §8). Every sandbox file and environment
+# Values that must never reach stdout or stderr (docs/ARCHITECTURE.md §8). Every sandbox file and environment
 # in test_shim.py takes its secrets from here, and every run is checked against all of them.
 SECRETS = (
     "shimTestSecretOfTheStaticKeysAAAA0000000",
@@ -100,7 +100,7 @@ _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 
 
 def key_id(account: str, *, prefix: str = "AKIA", tail: int = 0x5EC2E7) -> str:
-    """A new-generation access key id that decodes offline to ``account`` (hostile-inputs §6):
+    """A new-generation access key id that decodes offline to ``account`` (docs/hostile-inputs.md §6):
     80 bits = [generation flag][40-bit account][7 bits][32 bits], base32."""
     first48 = (1 << 47) | (int(account) << 7) | (tail & 0x7F)
     raw = first48.to_bytes(6, "big") + (tail & 0xFFFFFFFF).to_bytes(4, "big")

@@ -7,7 +7,7 @@ credentials files, an ``[sso-session]`` section, login caches, the environment, 
 container and IMDS settings, file-syntax quirks and an argv. ``render`` turns it into an
 ``oracle.Scenario``.
 
-Every provider of reference §1 and every error of reference §§1-6 is reachable; the weights keep
+Every provider of docs/credential-chain.md §1 and every error of its §§1-6 is reachable; the weights keep
 most scenarios interesting (a named profile usually exists and usually has something in it). The
 ``focus`` argument of ``scenarios`` shifts the weights towards one area without excluding others.
 

@@ -1,6 +1,6 @@
 """A local STS and IAM on 127.0.0.1 for the end-to-end tests and `make demo`: moto's server.
 
-The field report (shared/origin/aws-login-blog.txt) needs two real identities: IAM user
+The field report (docs/credential-chain.md §0) needs two real identities: IAM user
 ``test_user_A`` in account 000000000000, whose keys sit in ~/.aws/credentials, and
 ``test_user_B`` in account 999999999999, the identity `aws login` signed in as. Here they are
 real moto users with real moto access keys, so ``aws sts get-caller-identity`` answers with the
@@ -90,7 +90,7 @@ class AccessKey:
 
     @property
     def masked(self) -> str:
-        """The key id as awsguard shows it (DESIGN.md §8): never a secret, never the whole id."""
+        """The key id as awsguard shows it (docs/ARCHITECTURE.md §8): never a secret, never the whole id."""
         return f"{self.access_key_id[:4]}…{self.access_key_id[-4:]}"
 
 

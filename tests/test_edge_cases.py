@@ -1,4 +1,4 @@
-"""The edge cases of reference §11 (shared/reference/cli-credential-semantics.md), one test each.
+"""The edge cases of docs/credential-chain.md §11, one test each.
 
 Every test first makes botocore (tests/oracle.py) show the behaviour the reference documents — so a
 wrong reference or a broken harness fails loudly, before awsguard is consulted — and then asserts
@@ -857,7 +857,7 @@ def test_case_33_unsigned_operation_without_credentials() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Found by the differential, not in reference §11
+# Found by the differential, not in docs/credential-chain.md §11
 # ---------------------------------------------------------------------------------------------
 
 GONE = "[default]\nsso_session = gone\n"
@@ -916,7 +916,7 @@ def test_extra_sso_session_is_validated_on_every_client() -> None:
 
 def test_extra_web_identity_token_file_read_timing() -> None:
     """The two botocores installed here disagree on *when* the web-identity token file is read.
-    PyPI botocore (1.44) reads it at first use (reference §1 row 3: "Deferred"). The copy that
+    PyPI botocore (1.44) reads it at first use (docs/credential-chain.md §1 row 3; §13.3). The copy that
     awscli 1.46 vendors — what the real `aws` v1 runs — puts the token into the role-credential
     cache key (``AssumeRoleWithWebIdentityCredentialFetcher._cache_key_args``), so it reads the
     file while the chain is resolved: a missing file is a bare FileNotFoundError before any

@@ -1,4 +1,4 @@
-"""`awsguard explain`: the JSON contract (DESIGN.md §5.1), the text form, the CLI surface, and the
+"""`awsguard explain`: the JSON contract (docs/ARCHITECTURE.md §5.1), the text form, the CLI surface, and the
 safety rules (no secret, no traceback) over generated scenarios."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The field report this project started from (shared/origin/aws-login-blog.txt).
+"""The field report this project started from (docs/credential-chain.md §0).
 
 Profile ``test_user`` keeps the access keys of IAM user test_user_A (account 000000000000) in
 ~/.aws/credentials; `aws login` then recorded ``login_session`` for test_user_B (account
@@ -34,7 +34,7 @@ B32_NEW_GENERATION = "QRSTUVWXYZ234567"
 
 def encode_access_key_id(account: int, *, prefix: str = "AKIA", salt: int = 0x2A5F3C1D) -> str:
     """A new-generation access key id that decodes offline to ``account``
-    (shared/reference/hostile-inputs.md §6): 10 bytes, base32 A-Z2-7; the first 6 bytes hold
+    (docs/hostile-inputs.md §6): 10 bytes, base32 A-Z2-7; the first 6 bytes hold
     ``(account << 7)`` with the top bit set to mark the new generation."""
     if not 0 <= account < 10**12:
         raise ValueError("an account id has 12 digits")
@@ -79,7 +79,7 @@ INVOCATIONS = {
 
 
 def test_key_id_encoder_matches_the_published_decoding() -> None:
-    assert decode_account("ASIAY34FZKBOKMUTVV7A") == "609629065308"  # hostile-inputs.md §6
+    assert decode_account("ASIAY34FZKBOKMUTVV7A") == "609629065308"  # docs/hostile-inputs.md §6
     assert decode_account("AKIAIOSFODNN7EXAMPLE") is None  # old generation: no account
     assert KEY_A.startswith("AKIAQ") and len(KEY_A) == 20
     assert decode_account(KEY_A) == ACCOUNT_A
@@ -171,7 +171,7 @@ def test_awsguard_predicts_the_keys_and_shows_login_shadowed(how: str, major: in
     steps = {step.provider: step.status for step in res.chain}
     assert steps.get("shared-credentials-file") == "matched", steps
     assert steps.get("login") == "shadowed", steps
-    # The explain report (DESIGN.md §5.1): both identities, the shadowed login, the verdict.
+    # The explain report (docs/ARCHITECTURE.md §5.1): both identities, the shadowed login, the verdict.
     findings, verdict = policy.judge(res, {})
     doc = report.to_json(res, findings, verdict, None)
     assert (doc["source"], doc["error"]) == ("shared-credentials-file", None)

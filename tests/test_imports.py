@@ -1,4 +1,4 @@
-"""The two import regimes (DESIGN.md §4): the resolver path imports only the standard library."""
+"""The two import regimes (docs/ARCHITECTURE.md §4): the resolver path imports only the standard library."""
 
 from __future__ import annotations
 

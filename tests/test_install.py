@@ -1,4 +1,4 @@
-"""`awsguard install` (DESIGN.md §5.4): the launcher it writes, through the real console script;
+"""`awsguard install` (docs/ARCHITECTURE.md §5.4): the launcher it writes, through the real console script;
 idempotence, staleness, a foreign `aws` in the way, and the launcher really running - in its
 `#!python` form and in the /bin/sh form used for interpreter paths a `#!` line cannot hold."""
 

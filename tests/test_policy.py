@@ -1,4 +1,4 @@
-"""Policy rules (DESIGN.md §5.3): each rule fires on its case and stays quiet on the control."""
+"""Policy rules (docs/ARCHITECTURE.md §5.3): each rule fires on its case and stays quiet on the control."""
 
 from __future__ import annotations
 

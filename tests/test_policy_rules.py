@@ -1,4 +1,4 @@
-"""The policy file's rules at work (DESIGN.md §5.3): ``expected-account``, ``read-only`` and the
+"""The policy file's rules at work (docs/ARCHITECTURE.md §5.3): ``expected-account``, ``read-only`` and the
 read/mutating classification of operations, the modes, ``[rules]`` severities and ``confirm``.
 
 Each case writes a real HOME (config, credentials, login cache) and a real policy file, resolves
@@ -94,7 +94,7 @@ def test_expected_account_of_an_aws_login_session(tmp_path):
 
 
 def test_expected_account_catches_environment_keys_over_aws_profile(tmp_path):
-    """The trap of DESIGN.md §1 without aws login: AWS_PROFILE=prod, but exported keys of
+    """The trap of docs/ARCHITECTURE.md §1 without aws login: AWS_PROFILE=prod, but exported keys of
     another account win."""
     env = setup(tmp_path, pin("prod", ACCOUNT_A))
     env |= {"AWS_PROFILE": "prod", "AWS_ACCESS_KEY_ID": KEY_C, "AWS_SECRET_ACCESS_KEY": "s"}

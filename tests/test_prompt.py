@@ -67,7 +67,7 @@ def test_full_account_on_request(home):
 
 def test_region_from_the_environment_wins_over_the_profile(home):
     assert " ap-south-1 " in segment_text(env(home, AWS_PROFILE="dev", AWS_REGION="ap-south-1"))
-    # v1 ignores AWS_REGION (cli-credential-semantics.md §12.10).
+    # v1 ignores AWS_REGION (docs/credential-chain.md §12 item 10).
     v1 = env(home, AWS_PROFILE="dev", AWS_REGION="ap-south-1", AWSGUARD_CLI_MAJOR="1")
     assert " eu-west-1 " in segment_text(v1)
 
@@ -158,7 +158,7 @@ def test_alert_mode_shows_only_trouble(home):
     ],
 )
 def test_hostile_config_files_give_a_question_mark_without_reading(home, kind, expected):
-    """hostile-inputs.md item 11: a 100 MB file, a FIFO, /dev/zero."""
+    """docs/hostile-inputs.md §7 item 11: a 100 MB file, a FIFO, /dev/zero."""
     config = home / "huge"
     if kind == "big":
         with config.open("wb") as fh:

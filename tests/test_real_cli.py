@@ -553,7 +553,7 @@ def run_real_cli(m: oracle.Materialized) -> CliRun:
 
 
 def known_divergence(cli: CliRun, predicted: oracle.Outcome, resolution: Any) -> str | None:
-    """The one documented difference (README "Known divergence", DESIGN.md §6): the CLI's
+    """The one documented difference (docs/credential-chain.md §13.3, docs/ARCHITECTURE.md §6): the CLI's
     vendored botocore builds the web-identity fetcher's cache key from the token itself
     (``AssumeRoleWithWebIdentityCredentialFetcher._cache_key_args``), so it reads the token file
     while resolving. A missing or unreadable token file is an OSError (FileNotFoundError,

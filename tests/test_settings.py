@@ -1,4 +1,4 @@
-"""awsguard's own settings (DESIGN.md §5.3): where the policy file is, ``AWSGUARD=off``,
+"""awsguard's own settings (docs/ARCHITECTURE.md §5.3): where the policy file is, ``AWSGUARD=off``,
 ``AWSGUARD_MODE``, every key of the TOML file valid and invalid, what a bad setting says (its
 name, the accepted values, never a secret), and the marshal cache of the parsed file.
 
@@ -28,7 +28,7 @@ RULES = (
     "profile-env-disagree",
     "read-only",
     "login-expired",
-)  # DESIGN.md §5.3
+)  # docs/ARCHITECTURE.md §5.3
 SEVERITIES = ("off", "info", "warn", "block")
 SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY"  # secret-access-key shaped, 40 chars
 HANG_GUARD = 60  # seconds; only a guard against a hang, never a measurement

@@ -1,10 +1,10 @@
 """The installed `aws` shim, run as a real process in front of a recording stub aws.
 
-Transparency (hostile-inputs.md §2, catalogue 13-25): the shim must be invisible when it allows a
+Transparency (docs/hostile-inputs.md §2 and §7 items 13-25): the shim must be invisible when it allows a
 call - same PID (exec, not a child), same exit status and death signal, argv byte for byte,
 stdin and stdout untouched, SIGPIPE/SIGXFSZ at their defaults - and must find the real aws
 without ever running itself, a copy of itself, or anything through a relative PATH entry. Policy
-(DESIGN.md §5.3): the field report is blocked with both accounts named, every setting can turn
+(docs/ARCHITECTURE.md §5.3): the field report is blocked with both accounts named, every setting can turn
 that into a warning or nothing, and every bad setting names itself and its accepted values.
 
 Every run gets a complete environment (tests/shimkit.py): a private HOME, a PATH of the shim's
@@ -106,7 +106,7 @@ def sb(tmp_path: Path, shim: Path) -> Iterator[Sandbox]:
 
 def field_report(sb: Sandbox, *, keys: bool = True) -> None:
     """Profile test_user: keys of account ACCOUNT_KEYS in the credentials file, and an `aws login`
-    session of account ACCOUNT_LOGIN (shared/origin/aws-login-blog.txt)."""
+    session of account ACCOUNT_LOGIN (docs/credential-chain.md §0)."""
     sb.aws_config(FIELD_CONFIG)
     sb.credentials(FIELD_CREDENTIALS if keys else "[test_user]\n")
     sb.login_cache(LOGIN_ARN, ACCOUNT_LOGIN)
@@ -262,7 +262,7 @@ def test_environment_arrives_unchanged(sb: Sandbox) -> None:
 
 
 def test_signal_dispositions_are_reset_before_exec(sb: Sandbox) -> None:
-    """Python ignores SIGPIPE and SIGXFSZ and ignored signals survive exec (hostile-inputs §2)."""
+    """Python ignores SIGPIPE and SIGXFSZ and ignored signals survive exec (docs/hostile-inputs.md §2)."""
     # Negative control: the stub does observe an inherited SIG_IGN.
     control = subprocess.Popen(
         [str(sb.stub), *CALL], env=sb.env(), restore_signals=False, stdout=subprocess.DEVNULL
@@ -1144,7 +1144,7 @@ def test_file_the_cli_rejects_is_left_to_the_cli(sb: Sandbox) -> None:
     ],
 )
 def test_a_fifo_in_place_of_a_file_never_hangs_the_shim(sb: Sandbox, which: str) -> None:
-    """A FIFO with no writer where a file is expected (hostile-inputs §4, catalogue 11, 37)."""
+    """A FIFO with no writer where a file is expected (docs/hostile-inputs.md §4 and §7 items 11, 37)."""
     field_report(sb)
     fifo = sb.root / "fifo"
     os.mkfifo(fifo)

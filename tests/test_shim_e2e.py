@@ -1,6 +1,6 @@
 """The shim end to end: the real `aws` (awscli from PyPI), the installed shim, a real STS.
 
-The field report (shared/origin/aws-login-blog.txt) is replayed against moto's server on
+The field report (docs/credential-chain.md §0) is replayed against moto's server on
 127.0.0.1 (tests/stsd.py) with real identities: IAM user test_user_A in account 000000000000
 (its keys in ~/.aws/credentials) and test_user_B in 999999999999 (the `aws login` session of
 profile ``test_user``, its cache holding B's real moto keys). ``aws sts get-caller-identity``
@@ -479,7 +479,7 @@ def test_no_real_aws_exits_127(stack: Stack, shim_dir: Path, home: Path) -> None
 def test_a_credential_process_that_calls_aws_through_the_shim(
     stack: Stack, shim_dir: Path, home: Path
 ) -> None:
-    """aws/aws-cli#4469, segmentio/aws-okta PR #260 (hostile-inputs.md §2): a credential_process
+    """aws/aws-cli#4469, segmentio/aws-okta PR #260 (docs/hostile-inputs.md §2): a credential_process
     runs inside the CLI and calls `aws` again, which is the shim again (PATH is inherited). The
     inner shim must run its call (re-entrant, bounded) and the outer one must get the process's
     JSON untouched: the outer call runs as B, from the process's credentials."""
@@ -519,7 +519,7 @@ def test_a_credential_process_that_calls_aws_through_the_shim(
 def test_the_real_aws_is_found_past_copies_links_and_relative_entries(
     stack: Stack, shim_dir: Path, home: Path
 ) -> None:
-    """hostile-inputs.md §2 (asdf#2166, pyenv#2696, mise PR #10982, Go os/exec): PATH holds the
+    """docs/hostile-inputs.md §2 (asdf#2166, pyenv#2696, mise PR #10982, Go os/exec): PATH holds the
     shim's directory again through a symlink, a copy of the launcher, a hard link to it, and the
     empty, ``.`` and relative entries, each of which (from the working directory) offers an
     executable ``aws`` that must never run. The shim skips all of them and runs the venv's aws."""

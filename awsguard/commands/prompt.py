@@ -1,4 +1,4 @@
-"""``awsguard prompt``: the identity segment for a prompt (DESIGN.md §5.5).
+"""``awsguard prompt``: the identity segment for a prompt (docs/ARCHITECTURE.md §5.5).
 
 ``--format=plain|zsh|bash|json`` is for prompt engines (a starship custom module, a
 powerlevel10k segment); ``--hook=zsh|bash`` is what the integration of ``awsguard init`` runs
@@ -53,7 +53,7 @@ def parse_args(args: list[str]) -> dict[str, str] | None:
 
 def _time_limit(seconds: int) -> None:
     """A hung mount must not hold a prompt: SIGALRM's default action ends the process, and the
-    shell shows ``?`` (hostile-inputs.md item 11).  ``_signal`` is the builtin under ``signal``,
+    shell shows ``?`` (docs/hostile-inputs.md §7 item 11).  ``_signal`` is the builtin under ``signal``,
     which would import ``enum`` (~6 ms) for nothing."""
     try:
         import _signal  # type: ignore[import-not-found]  # CPython builtin, no stub

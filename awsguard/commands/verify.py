@@ -4,8 +4,8 @@ One ``sts get-caller-identity`` call, signed with exactly the credentials the re
 for the same invocation: the same profile selection (``--profile``, else ``AWS_PROFILE`` /
 ``AWS_DEFAULT_PROFILE`` in the order of the CLI major that was found), the same files and
 environment, the same ``--region`` and ``--endpoint-url``.  The credentials come from botocore,
-the CLI's own credential code (its PyPI release resolves the chain as the CLI does, DESIGN.md
-§6), imported here and nowhere else in awsguard.
+the CLI's own credential code (its PyPI release resolves the chain as the CLI does,
+docs/ARCHITECTURE.md §6), imported here and nowhere else in awsguard.
 
 Three answers are put side by side: the prediction (source, account, principal), the session
 the profile is logged in as, and STS.  The verdict is
@@ -67,7 +67,7 @@ DEADLINE = 60.0  # one profile, credentials and STS call together
 POOL = 4  # --all: profiles verified at once
 
 # The exceptions botocore raises while *resolving* credentials from the files and environment:
-# awsguard predicts exactly these (DESIGN.md §5.1 error vocabulary), so a mismatch is its bug.
+# awsguard predicts exactly these (docs/ARCHITECTURE.md §5.1 error vocabulary), so a mismatch is its bug.
 # Anything else (a refused token, the network) is a runtime failure it cannot predict.
 PREDICTABLE = frozenset(
     {

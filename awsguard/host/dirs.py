@@ -31,7 +31,7 @@ def xdg_dir(environ: Mapping[str, str], name: str, default: str) -> str:
 
 
 def data_dir(environ: Mapping[str, str]) -> str:
-    """``${AWSGUARD_HOME:-${XDG_DATA_HOME:-~/.local/share}/awsguard}`` (DESIGN.md §5.4)."""
+    """``${AWSGUARD_HOME:-${XDG_DATA_HOME:-~/.local/share}/awsguard}`` (docs/ARCHITECTURE.md §5.4)."""
     if environ.get("AWSGUARD_HOME"):
         return expand(environ["AWSGUARD_HOME"], environ)
     return xdg_dir(environ, "XDG_DATA_HOME", "~/.local/share").rstrip("/") + "/awsguard"

@@ -4,7 +4,7 @@ Walk PATH in order, absolute entries only (Go's os/exec rule: an empty, ``.`` or
 would run whatever ``aws`` the current directory holds), and recognise the shim by identity
 rather than by name, because it may sit on PATH twice, behind a symlinked directory, or be
 symlinked, hard-linked or copied as ``aws`` elsewhere (pyenv#2696, asdf#2166, mise PR #10982;
-shared/reference/hostile-inputs.md §2, items 13-16).  Kept apart from :mod:`awsguard.host.realcli`
+docs/hostile-inputs.md §2 and §7 items 13-16).  Kept apart from :mod:`awsguard.host.realcli`
 (which learns the CLI's version) so that the shim's steady state imports only this.
 """
 

@@ -1,4 +1,4 @@
-"""The ``aws`` launcher that ``awsguard install`` writes (DESIGN.md §5.4).
+"""The ``aws`` launcher that ``awsguard install`` writes (docs/ARCHITECTURE.md §5.4).
 
 The launcher is the shim's front door, run on every ``aws`` call, so it starts Python the
 cheapest way there is: a ``#!<this interpreter> -IS`` script (isolated mode, no ``site``), with

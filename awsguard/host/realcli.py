@@ -2,7 +2,7 @@
 names are re-exported here).
 
 Knowing the CLI (``cli_info``) needs its major version (v1 and v2 resolve profiles differently,
-cli-credential-semantics.md §12) and, for v1, whether botocore can load ``awscrt.crypto.EC``
+docs/credential-chain.md §12) and, for v1, whether botocore can load ``awscrt.crypto.EC``
 (without it a ``login_session`` profile fails with MissingDependencyException, §5.3).  That takes
 running ``aws --version`` once, so the answer is cached in ``cli.marshal`` under the cache
 directory, keyed by the file's identity; a shim decision reads that file and stats a few paths

@@ -1,6 +1,6 @@
 """Judge a resolution: findings (rule, severity, message, fix) and a verdict.
 
-The rules and their default severities are DESIGN.md §5.3.  Each rule is a small function of a
+The rules and their default severities are docs/ARCHITECTURE.md §5.3.  Each rule is a small function of a
 :class:`~awsguard.predict.resolver.Resolution`; the verdict is the strongest severity found (``info``
 never changes it).  Messages follow one voice: what will happen, why, and the exact fix.
 """

@@ -1,7 +1,7 @@
 """awsguard's own settings: the ``AWSGUARD_*`` variables, the policy file, and where awsguard
 keeps its files.
 
-Settings, strongest first (DESIGN.md §5.3): ``AWSGUARD=off`` · ``AWSGUARD_MODE=warn|strict`` · the
+Settings, strongest first (docs/ARCHITECTURE.md §5.3): ``AWSGUARD=off`` · ``AWSGUARD_MODE=warn|strict`` · the
 TOML policy file (global ``mode``, ``[rules]``, ``[profiles.NAME]``) · the rule defaults in
 :mod:`awsguard.judge.policy`.  The shim reads the policy file on every call, and ``tomllib`` alone costs
 ~9 ms to import, so a parsed, validated file is kept in a small ``marshal`` cache keyed by the

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 # the 40-bit account number (bits 46..7) and 7 more bits; old ids (5th character A-P: AKIAI…,
 # AKIAJ…) carry no recoverable account.  Sources: Tal Be'ery, "A short note on AWS KEY ID"
 # (2023); WithSecure Labs, "A bitwise analysis of AWS access key identifiers";
-# shared/reference/hostile-inputs.md §6.
+# docs/hostile-inputs.md §6.
 
 _B32 = {c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")}
 _NEW_GENERATION = frozenset("QRSTUVWXYZ234567")  # base32 values 16..31: the top bit is set

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
 __all__ = ["Entry", "IniFile", "ParseError", "load"]
 
 # Fixed reasons. They never include file content: configparser's own exceptions quote whole
-# lines, which may hold secrets (hostile-inputs.md item 41).
+# lines, which may hold secrets (docs/hostile-inputs.md §7 item 41).
 DUPLICATE_SECTION = "duplicate section"
 DUPLICATE_OPTION = "duplicate option"
 OUTSIDE_SECTION = "line outside any section"

@@ -1,4 +1,4 @@
-"""Renderings of a resolution: the ``explain`` JSON contract (DESIGN.md §5.1) and text for people.
+"""Renderings of a resolution: the ``explain`` JSON contract (docs/ARCHITECTURE.md §5.1) and text for people.
 
 Everything shown comes from files and the environment, so every string passes through
 :func:`clean` (control and bidi characters made visible) before it reaches a terminal, and key ids

@@ -11,7 +11,7 @@ environment, so it is made visible (:func:`awsguard.words.clean`), cut to length
 escaped for the shell that will show it; colour codes are added after escaping and wrapped so
 the shell does not count them.  Nothing here is ever evaluated by a shell.
 
-Standard library only, and cheap: this runs at a prompt (DESIGN.md §4, §7).
+Standard library only, and cheap: this runs at a prompt (docs/ARCHITECTURE.md §4, §7).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ ACCOUNT_MODES = ("short", "full")
 # The protocol between `awsguard prompt --hook=SHELL` and shell/awsguard.{zsh,bash}.
 HOOK_MAGIC = "awsguard-prompt 1"
 
-# Files bigger than this are not parsed at a prompt (hostile-inputs.md item 11): 10,000 profiles
+# Files bigger than this are not parsed at a prompt (docs/hostile-inputs.md §7 item 11): 10,000 profiles
 # are ~1.2 MB; a 100 MB file would hold the prompt for seconds.
 MAX_FILE_BYTES = 8 << 20
 # At most this long for one run of the hook; then the shell shows `?` (a hung mount, item 11).
@@ -249,7 +249,7 @@ def _account(account: str | None, env: Mapping[str, str]) -> str:
 
 def _region(res: Resolution, env: Mapping[str, str]) -> str:
     """The region the CLI would use: v2 reads AWS_REGION then AWS_DEFAULT_REGION, v1 only the
-    latter (cli-credential-semantics.md §12 item 10), then the profile's ``region``."""
+    latter (docs/credential-chain.md §12 item 10), then the profile's ``region``."""
     names = ("AWS_REGION", "AWS_DEFAULT_REGION") if res.major != 1 else ("AWS_DEFAULT_REGION",)
     for name in names:
         value = env.get(name)

@@ -1,7 +1,7 @@
 """The ``awsguard status`` table and its JSON rows.
 
 A JSON row is the summary of the ``explain --json`` object for ``--profile NAME sts
-get-caller-identity`` - the same field names and shapes (DESIGN.md §5.1), cut to what a list
+get-caller-identity`` - the same field names and shapes (docs/ARCHITECTURE.md §5.1), cut to what a list
 needs - plus ``region`` and ``current``.  Text rows show the same facts in columns; every value
 from a file or the environment passes :func:`awsguard.words.clean`.
 """

@@ -1,6 +1,6 @@
 """`make bench`: awsguard's costs, each measured side by side with its baseline in one run.
 
-Budgets (DESIGN.md §7) are checked here, never by timed assertions in tests.  Every figure is the
+Budgets (docs/ARCHITECTURE.md §7) are checked here, never by timed assertions in tests.  Every figure is the
 median of several runs on the same machine, in the same run, so the ratios are comparable even on
 a noisy box.  Run: .venv/bin/python tests/bench/bench.py [--quick]
 """
@@ -170,7 +170,9 @@ def main() -> int:
         print("4. The prompt hook in real shells (tests/bench/bench_prompt.py)")
         prompt_ok = not any("FAIL" in line for line in bench_prompt.main(quick))
     print()
-    print("Budgets (DESIGN.md §7): explain >= 5x faster than `aws configure list`; shim <= 1.5x")
+    print(
+        "Budgets (docs/ARCHITECTURE.md §7): explain >= 5x faster than `aws configure list`; shim <= 1.5x"
+    )
     print("a bare `python -I -S -c pass` at 10,000 profiles; prompt: 0 processes and < 2 ms")
     print("steady, < 50 ms after a change.")
     return 0 if shim_ok and prompt_ok else 1

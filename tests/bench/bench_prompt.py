@@ -9,7 +9,7 @@ then the prompt's own expansion (``${(%)PROMPT}``, ``${PS1@P}``) - timed inside 
 * changed  - ``AWS_PROFILE`` flips at every prompt, so every hook recomputes.
 
 Processes are counted twice: a wrapper around the Python interpreter counts awsguard runs, and
-``strace -f`` (when installed) counts every fork of the shell.  Budgets (DESIGN.md §7): steady
+``strace -f`` (when installed) counts every fork of the shell.  Budgets (docs/ARCHITECTURE.md §7): steady
 state 0 processes and under 2 ms per prompt; after a change under 50 ms.
 
 Run: .venv/bin/python tests/bench/bench_prompt.py [--quick]

@@ -1,4 +1,4 @@
-"""`make demo`: the field report (shared/origin/aws-login-blog.txt), replayed with real parts.
+"""`make demo`: the field report (docs/credential-chain.md §0), replayed with real parts.
 
 A local STS (moto's server on 127.0.0.1, tests/stsd.py) holds two IAM users: test_user_A in
 account 000000000000 and test_user_B in 999999999999. In a sandbox HOME, profile `test_user`
