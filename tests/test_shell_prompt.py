@@ -1,5 +1,5 @@
 """The prompt in real interactive zsh and bash under tmux: what the screen shows, when awsguard
-runs, and that hostile profile names (hostile-inputs.md catalogue 1-12) are shown, not run."""
+runs, and that hostile profile names (docs/hostile-inputs.md §7 items 1-12) are shown, not run."""
 
 from __future__ import annotations
 
