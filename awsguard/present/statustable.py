@@ -173,8 +173,10 @@ def _count(n: int) -> str:
 
 def _title(table: Table, environ: Mapping[str, str]) -> str:
     res = table.current
-    config = clean(paths.display(res.config_path or "-", environ))
-    credentials = clean(paths.display(res.credentials_path or "-", environ))
+    config, credentials = (
+        clean(paths.display(path, environ)) if path else '"" (no file)'
+        for path in (res.config_path, res.credentials_path)
+    )
     cli = table.cli
     if cli is None:
         which = f"no real aws found, v{res.major} rules"
