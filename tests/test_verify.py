@@ -577,3 +577,18 @@ def test_proxies_and_region_are_respected(home: Path, stack: Stack) -> None:
             home, stack, "--profile", PROFILE, "--json", HTTP_PROXY=proxy, NO_PROXY="127.0.0.1"
         ).json()
     assert doc["verdict"] == "as-predicted" and seen == []
+
+
+def test_an_expired_login_cannot_be_verified_and_says_how_to_log_in(
+    home: Path, stack: Stack
+) -> None:
+    fix(home, stack)
+    cache = stsd.login_cache_path(home, stack.key_b.arn)
+    cache.write_text(json.dumps(stsd.login_cache_document(stack.key_b, hours=-1)))
+    got = verify(home, stack, "--profile", PROFILE)
+    assert got.code == 2, got.out
+    assert "the login credentials could not be fetched" in got.out
+    assert "fix: aws login --profile test_user" in got.out
+    doc = verify(home, stack, "--profile", PROFILE, "--json").json()
+    assert doc["error"]["phase"] == "fetch"  # type: ignore[index]
+    assert doc["session"]["state"] == "expired"  # type: ignore[index]

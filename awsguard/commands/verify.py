@@ -119,8 +119,8 @@ class Answer:
         self.error_class: str | None = None  # the botocore exception class the CLI would show
         self.error_code: str | None = None  # a service's error code (ClientError)
         self.message: str | None = None  # short, scrubbed of every secret
-        # Where it stopped: "credentials" (resolving the chain) or "call" (fetching, signing,
-        # the request itself).
+        # Where it stopped: "credentials" (resolving the chain), "fetch" (fetching or refreshing
+        # what the chain chose: an AssumeRole, a login refresh) or "call" (the STS request).
         self.phase = "credentials"
 
 
@@ -211,10 +211,11 @@ def ask_sts(
         if credentials is None:
             raise botocore.exceptions.NoCredentialsError()
         answer.method = credentials.method
-        answer.phase = "call"
+        answer.phase = "fetch"  # deferred credentials are fetched or refreshed here
         frozen = credentials.get_frozen_credentials()
         secrets = [frozen.secret_key, frozen.token, frozen.access_key]
         answer.key_id = frozen.access_key
+        answer.phase = "call"
         client = session.create_client("sts", region_name=region, endpoint_url=endpoint)
         reply = client.get_caller_identity()
         answer.account = reply.get("Account")
@@ -358,7 +359,10 @@ def decide(outcome: Outcome, settings: Settings | None) -> None:
             return
         outcome.verdict = CANNOT_VERIFY
         what = answer.error_code or answer.error_class
-        reasons.append(f"STS did not answer: {what}")
+        if answer.phase == "fetch":
+            reasons.append(f"the {answer.method} credentials could not be fetched: {what}")
+        else:
+            reasons.append(f"STS did not answer: {what}")
         return
     predicted = outcome.predicted_account
     if predicted is not None and answer.account != predicted:

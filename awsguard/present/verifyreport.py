@@ -133,8 +133,10 @@ def _table(outcome: Outcome) -> list[tuple[str, ...]]:
         return [(r[0], r[1], r[3]) for r in rows]
     kind = "aws login" if session.kind == "login" else "SSO"
     left = session.state
-    if session.expires is not None:
-        left += f", {identity.format_remaining(session.expires - res.now)}"
+    if session.expires is not None and session.expires > res.now:
+        left += f", {identity.format_remaining(session.expires - res.now)} left"
+    elif session.expires is not None:
+        left = identity.format_remaining(session.expires - res.now)
     filled = {
         "": f"LOGGED IN ({kind})",
         "source": f"{'login' if session.kind == 'login' else 'sso'} ({clean(left, 40)})",
@@ -236,7 +238,7 @@ def _advice(outcome: Outcome, cli: CliInfo | None) -> list[str]:
     elif outcome.verdict == "prediction-wrong":
         lines.extend(_bug_report(outcome, cli))
     elif outcome.verdict == "cannot-verify":
-        findings = [f for f in outcome.findings if f.severity in ("warn", "block")]
+        findings = [f for f in outcome.findings if f.severity != "off"]
         if findings:
             lines.append(f"    offline, awsguard says: {outcome.policy_verdict}")
             for f in findings:
