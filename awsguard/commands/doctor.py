@@ -238,6 +238,10 @@ class Doctor:
             "LOGNAME": self.environ.get("LOGNAME", self.environ.get("USER", "")),
         }
         probe = f"printf '%s%s\\n' '{_MARK}' \"$(command -v aws)\""
+        inherited = (
+            "it reads no startup file and inherits PATH from the program that starts it: put "
+            f"the shim first there ({self.init_line()} last in {self.rc_file()} for this shell)"
+        )
         # (id, label, shell, argv after the shell, environment, severity, fix)
         plans: list[tuple[str, str, str, list[str], Mapping[str, str], str, str]] = [
             (
@@ -247,8 +251,7 @@ class Doctor:
                 ["-c", probe],
                 self.environ,
                 FAIL,
-                f"export PATH with the shim first before sh starts: {self.init_line()} in "
-                f"{self.rc_file()}",
+                inherited,
             ),
             (
                 "path-bash",
@@ -262,7 +265,7 @@ class Doctor:
                     f"add PATH={self.show(self.shim_dir)}:$PATH at its end"
                 )
                 if self.environ.get("BASH_ENV")
-                else f"{self.init_line('bash')} in {self.rc_file('bash')}",
+                else inherited,
             ),
             (
                 "path-zsh",
