@@ -401,6 +401,21 @@ def test_keys_inherited_from_default_are_explained_not_edited(h: Home) -> None:
     assert h.cred.read_bytes() == old
 
 
+def test_a_key_id_without_its_secret_is_removed_too(h: Home) -> None:
+    """hostile-inputs item 34: the CLI stops at the broken keys (PartialCredentialsError)
+    before it reaches the login session; they shadow it all the same."""
+    h.write(h.conf, fixkit.config_with_login())
+    h.login()
+    text = f"[{PROFILE}]\naws_access_key_id = {KEY_A}\nregion = x\n"
+    h.write(h.cred, text)
+    assert botocore_source(h, PROFILE) == "PartialCredentialsError"
+    run = h.fix("--profile", PROFILE, "--yes")
+    assert run.returncode == 0, run.describe()
+    assert "PartialCredentialsError" in run.out
+    assert h.cred.read_text() == f"[{PROFILE}]\nregion = x\n"
+    assert botocore_source(h, PROFILE) == "login"
+
+
 def test_nothing_to_fix(h: Home) -> None:
     h.write(h.conf, fixkit.config_with_login())
     h.login()

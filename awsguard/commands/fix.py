@@ -263,7 +263,7 @@ def _fix(o: Output, aws_args: list[str], environ: Mapping[str, str], ask: bool) 
     plan = Planned()
     plan.environ_after = environ
     tri = remedy.triage(res, first.findings, environ)
-    plan.messages = [f for f in first.findings if f.severity != "info"]
+    plan.messages = [f for f in first.findings if f.severity != "info"] + tri.broken
     judged = first
     if tri.env is not None:
         plan.env = tri.env
@@ -277,6 +277,7 @@ def _fix(o: Output, aws_args: list[str], environ: Mapping[str, str], ask: bool) 
         seen = {f.message for f in plan.messages}
         plan.then = [f for f in judged.findings if f.severity != "info" and f.message not in seen]
         tri.targets, tri.manual, tri.notes = tri2.targets, tri2.manual, tri2.notes
+        plan.then += tri2.broken
     plan.manual = tri.manual
     plan.notes = tri.notes
     if opts.shell:
@@ -626,6 +627,19 @@ def _apply(o: Output, plan: Planned, args: list[str], environ: Mapping[str, str]
             )
         assert after is not None  # every proof held
         if current != plan.new:
+            # Another program wrote the file after the rename.  The AWS CLI rewrites it in
+            # place from what it read: if it read before the rename, the keys are back.
+            again = _judge(args, plan.environ_after)
+            if not all(remedy.proven(again.res, fix) for fix in plan.files):
+                if recorded:
+                    _forget(record_dir, target.real, entry)
+                o.doc["applied"] = False
+                raise AwsGuardError(
+                    f"another program rewrote {shown} right after the edit, and the keys are back",
+                    "its version was left as it is; run the command again (backup of the old "
+                    f"file: {clean(paths.display(backup, environ))})",
+                )
+            after = again
             o.say(f"note: {shown} was changed again right after the edit (by another program)")
         s.step("done")
     o.doc["after"] = report.to_json(after.res, after.findings, after.verdict, after.cli)
@@ -643,7 +657,10 @@ def _apply(o: Output, plan: Planned, args: list[str], environ: Mapping[str, str]
     if plan.env is not None:
         o.say(f'then:   in your shell, {plan.env.shell()}   (eval "$(awsguard fix --shell)")')
     if not recorded:
-        o.say(f"note:   no undo record could be written; to undo, restore {backup} by hand")
+        o.say(
+            "note:   no undo record could be written; to undo, restore "
+            f"{clean(paths.display(backup, environ))} by hand"
+        )
     else:
         o.say("undo:   awsguard fix --undo")
     o.finish()

@@ -123,6 +123,7 @@ class Triage:
         self.targets: list[Target] = []
         self.manual: list[Manual] = []
         self.notes: list[Finding] = []
+        self.broken: list[Finding] = []  # unusable keys that stop the CLI before the login
 
 
 def _shadow_cases(res: Resolution) -> list[tuple[str, str, str | None, str | None]]:
@@ -179,6 +180,30 @@ def triage(res: Resolution, findings: list[Finding], environ: Mapping[str, str])
             out.manual.append(
                 Manual(finding.rule, finding.severity, finding.message, finding.fix, origin)
             )
+    broken = res.error
+    if (
+        broken is not None
+        and broken.provider == words.SHARED_CREDENTIALS
+        and res.session is not None
+        and res.session.kind == "login"
+        and res.chain_profile not in targets
+    ):
+        # Keys the CLI cannot use (a key id without its secret) stop it before the login
+        # session: no finding names them (nothing wins), but they shadow it all the same.
+        from awsguard.judge.policy import Finding
+
+        target = targets[res.chain_profile] = Target(res.chain_profile, None, broken.origin)
+        target.rules.append("login-shadowed")
+        out.broken.append(
+            Finding(
+                "login-shadowed",
+                "block",
+                f"profile '{res.chain_profile}' is logged in as {res.session.principal} (aws "
+                f"login), but the CLI stops at the keys in the credentials file before it: "
+                f"{broken.code}",
+                "remove them",
+            )
+        )
     if env_rules:
         names = [name for name in ENV_KEYS if name in environ]
         out.env = EnvFix(names or list(ENV_KEYS[:3]), env_rules)
