@@ -170,12 +170,17 @@ def main() -> int:
         print("4. The prompt hook in real shells (tests/bench/bench_prompt.py)")
         prompt_ok = not any("FAIL" in line for line in bench_prompt.main(quick))
     print()
+    import bench_status
+
+    print("5. Every profile at once (tests/bench/bench_status.py)")
+    status_ok = not any("FAIL" in line for line in bench_status.main(quick))
+    print()
     print(
         "Budgets (docs/ARCHITECTURE.md §7): explain >= 5x faster than `aws configure list`; shim <= 1.5x"
     )
     print("a bare `python -I -S -c pass` at 10,000 profiles; prompt: 0 processes and < 2 ms")
-    print("steady, < 50 ms after a change.")
-    return 0 if shim_ok and prompt_ok else 1
+    print("steady, < 50 ms after a change; status: 1,000 profiles < 0.5 s, 10,000 < 3 s.")
+    return 0 if shim_ok and prompt_ok and status_ok else 1
 
 
 PYENV_STYLE_SHIM = """#!/usr/bin/env bash
