@@ -631,6 +631,24 @@ def test_ten_thousand_profiles(h: Home) -> None:
     assert len(removed) == 3 and len(run.out.splitlines()) < 40  # a small diff, not the file
 
 
+def test_a_file_too_large_to_edit_is_refused_and_long_lines_and_nul_are_kept(h: Home) -> None:
+    """hostile-inputs item 40: bounded - a 1 MiB line and a NUL byte are just bytes of other
+    lines; beyond 64 MiB nothing is edited."""
+    h.write(h.conf, fixkit.config_with_login())
+    h.login()
+    head = fixkit.credentials_of_a().encode()
+    odd = b"# " + b"x" * (1 << 20) + b"\n# a NUL \x00 byte\n"
+    h.write(h.cred, odd + head)
+    run = h.fix("--profile", PROFILE, "--yes")
+    assert run.returncode == 0, run.describe()
+    assert h.cred.read_bytes() == odd + fixed_bytes(head)
+    big = odd + b"#" * (65 << 20) + b"\n" + head
+    h.write(h.cred, big)
+    refused = h.fix("--profile", PROFILE, "--yes")
+    assert refused.returncode == 1 and "larger than 64 MiB" in refused.err, refused.describe()
+    assert h.cred.stat().st_size == len(big) and h.backups() != []  # the earlier fix's only
+
+
 # -- proof, undo --------------------------------------------------------------------------------------
 
 

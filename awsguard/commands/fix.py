@@ -20,6 +20,7 @@ import time
 from awsguard import errors, words
 from awsguard.errors import AwsGuardError
 from awsguard.host import safewrite
+from awsguard.host.fileio import decode_newlines
 from awsguard.judge import remedy
 from awsguard.predict import paths
 from awsguard.present import diff, report
@@ -353,10 +354,21 @@ def _plan_file(
             append.extend(range(first, last + 1))
     plan.edit = safewrite.LineEdit(removed, append)
     plan.new = safewrite.apply_edit(target.data, plan.edit)
-    # The new text must still be a file the CLI reads, without the keys in that section.
-    check = inifile.layout(plan.new, path)
-    for fix in plan.files:
-        assert "aws_access_key_id" not in check.options.get(fix.section, {})
+    # The new text must still be a file the CLI reads, without the keys in those sections
+    # (true by construction; checked with the CLI's own rules before anything is written).
+    try:
+        check = inifile.IniFile(path, decode_newlines(plan.new.decode("utf-8")))
+        check.validate()
+        still = [
+            f.section for f in plan.files if "aws_access_key_id" in (check.section(f.section) or {})
+        ]
+    except (UnicodeDecodeError, inifile.ParseError):
+        still = ["(the file would not parse)"]
+    if still:  # pragma: no cover - a bug in the planner; never write what fails the check
+        raise AwsGuardError(
+            "awsguard planned an edit that does not do what it should; nothing was changed",
+            "please report this; remove the keys by hand meanwhile",
+        )
 
 
 def _nothing_to_apply(o: Output, plan: Planned) -> int:
@@ -564,7 +576,7 @@ def _apply(o: Output, plan: Planned, args: list[str], environ: Mapping[str, str]
             s.discard(backup)
             raise
         entry = {
-            "backup": backup,
+            "backup": os.path.abspath(backup),
             "before": safewrite.digest(target.data),
             "after": safewrite.digest(plan.new),
             "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -10,6 +10,7 @@ are produced instead (tests feed them to ``patch`` to prove the hunks are right)
 
 from __future__ import annotations
 
+import bisect
 import difflib
 
 from awsguard.predict.identity import looks_like_key_id, mask_key_id
@@ -98,26 +99,32 @@ class Masker:
     """Masks the lines of one file whose :class:`Layout` is known (line numbers are 1-based)."""
 
     def __init__(self, layout: Layout | None) -> None:
-        # line -> "key-id" | "secret" (its key line) | "secret-more" (continuation) | "plain"
-        self._roles: dict[int, str] = {}
-        if layout is None:
-            return
-        sections = [*layout.options.values(), layout.defaults]
-        for options in sections:
-            for key, (first, last) in options.items():
-                if key == "aws_access_key_id":
-                    self._roles[first] = "key-id"
-                    role = "secret-more"
-                elif is_secret_option(key):
-                    self._roles[first] = "secret"
-                    role = "secret-more"
-                else:
-                    continue
-                for n in range(first + 1, last + 1):
-                    self._roles[n] = role
+        # Sorted (first, last, key-line role) of every secret-bearing option; a line's role is
+        # found by bisection, so a 10,000-profile file costs one pass here and a lookup per line
+        # shown.  Roles: "key-id" / "secret" (the key line), "secret-more" (its other lines).
+        spans: list[tuple[int, int, str]] = []
+        if layout is not None:
+            for options in (*layout.options.values(), layout.defaults):
+                for key, (first, last) in options.items():
+                    if key == "aws_access_key_id":
+                        spans.append((first, last, "key-id"))
+                    elif is_secret_option(key):
+                        spans.append((first, last, "secret"))
+        spans.sort()
+        self._starts = [first for first, _, _ in spans]
+        self._spans = spans
+
+    def role(self, number: int) -> str:
+        i = bisect.bisect_right(self._starts, number) - 1
+        if i < 0:
+            return "plain"
+        first, last, role = self._spans[i]
+        if number == first:
+            return role
+        return "secret-more" if number <= last else "plain"
 
     def line(self, number: int | None, text: str) -> str:
-        role = self._roles.get(number or 0, "plain")
+        role = self.role(number or 0)
         if role == "secret-more":
             indent = text[: len(text) - len(text.lstrip())]
             text = indent + "****" if text.strip() else text
@@ -177,34 +184,32 @@ def opcodes_for(old: Sequence[bytes], new: Sequence[bytes]) -> list[Opcode]:
 
 def removal_opcodes(old: Sequence[bytes], new: Sequence[bytes], removed: set[int]) -> list[Opcode]:
     """Opcodes of an edit that removed the 1-based lines ``removed`` and possibly appended lines
-    at the end (the last kept line may have gained a terminator)."""
-    codes: list[Opcode] = []
-    i = j = 0
+    at the end (the last kept line may have gained a terminator).  Computed from the line
+    numbers alone (the kept lines are the old ones by construction): no comparison of the
+    whole file."""
     n = len(old)
-    while i < n:
-        k = i
-        if i + 1 in removed:
-            while k < n and k + 1 in removed:
-                k += 1
-            codes.append(("delete", i, k, j, j))
-        else:
-            while (
-                k < n
-                and k + 1 not in removed
-                and j + (k - i) < len(new)
-                and old[k] == new[j + (k - i)]
-            ):
-                k += 1
-            if k == i:  # the last kept line changed (it gained a newline before an append)
-                codes.append(("replace", i, i + 1, j, j + 1))
-                j += 1
-                k = i + 1
-            else:
-                codes.append(("equal", i, k, j, j + (k - i)))
-                j += k - i
-        i = k
+    codes: list[Opcode] = []
+    i = j = 0  # 0-based positions in old and new
+    for number in sorted(x for x in removed if 1 <= x <= n):
+        k = number - 1
+        if k > i:
+            codes.append(("equal", i, k, j, j + (k - i)))
+            j += k - i
+        codes.append(("delete", k, k + 1, j, j))
+        i = k + 1
+    if i < n:
+        codes.append(("equal", i, n, j, j + (n - i)))
+        j += n - i
     if j < len(new):
         codes.append(("insert", n, n, j, len(new)))
+    # The last kept line gained a terminator (lines were appended after it): a change too.
+    last_equal = next((c for c in reversed(codes) if c[0] == "equal"), None)
+    if last_equal is not None:
+        _, a1, a2, b1, b2 = last_equal
+        if a2 > a1 and old[a2 - 1] != new[b2 - 1]:
+            at = codes.index(last_equal)
+            head: list[Opcode] = [("equal", a1, a2 - 1, b1, b2 - 1)] if a2 - 1 > a1 else []
+            codes[at : at + 1] = [*head, ("replace", a2 - 1, a2, b2 - 1, b2)]
     return _merge(codes)
 
 
