@@ -191,3 +191,48 @@ def test_fix_and_the_cli_in_a_loop_lose_nothing(h: Home) -> None:
     for backup in h.backups():
         inifile.layout(backup.read_bytes())  # every backup is a whole, readable file
     assert outcomes.count("applied") >= 2, outcomes
+
+
+def test_two_fixes_at_once_take_turns(h: Home) -> None:
+    """awsguard's own writers lock the directory: the second waits for the first, then finds
+    the file changed since its plan and says so; nothing is applied twice."""
+    old = h.field_report()
+    second: list[fixkit.Result] = []
+
+    def during() -> None:
+        thread = threading.Thread(target=lambda: second.append(h.fix(*FIX)))
+        thread.start()
+        # The second fix plans, then waits on the lock the first one holds.
+        fixkit.wait_until(
+            lambda: not thread.is_alive() or _waiting_on_lock(h), "the second fix to wait"
+        )
+        during.thread = thread  # type: ignore[attr-defined]
+
+    first = paused_fix(h, "recheck", during)
+    during.thread.join(timeout=fixkit.HANG_GUARD)  # type: ignore[attr-defined]
+    assert first.returncode == 0, first.describe()
+    [run] = second
+    assert run.returncode == 1 and "changed after the plan was made" in run.err, run.describe()
+    assert h.cred.read_bytes() == fixkit.without_lines(old, {6, 7, 8})
+    assert len(h.backups()) == 1
+
+
+def _waiting_on_lock(h: Home) -> bool:
+    """Some process other than the paused one has the credentials directory open (flock
+    needs an open descriptor): the second fix reached the lock."""
+    target = str(h.aws)
+    holders = 0
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                if os.readlink(f"/proc/{pid}/fd/{fd}") == target:
+                    holders += 1
+            except OSError:
+                continue
+    return holders >= 2
