@@ -32,6 +32,7 @@ import tempfile
 from pathlib import Path
 
 import oracle
+from conftest import examples
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -332,8 +333,7 @@ def _environ(home: Path) -> dict[str, str]:
 
 
 @settings(
-    max_examples=int(os.environ.get("FIXGEN_N", "1000")),
-    deadline=None,
+    max_examples=examples(ci=1000),  # the bar: at least 1,000 files per CI run
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(world=worlds())

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import fixkit
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -58,7 +59,7 @@ def files(draw: st.DrawFn) -> list[bytes]:
     return recs
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=examples(ci=500))
 @given(recs=files(), data=st.data())
 def test_apply_edit_keeps_every_byte_of_every_kept_line(
     recs: list[bytes], data: st.DataObject
@@ -155,7 +156,7 @@ def _view(text: str) -> dict[str, dict[str, str]] | None:
     return own | {"DEFAULT": dict(cp.defaults())}
 
 
-@settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(ci=600), suppress_health_check=[HealthCheck.too_slow])
 @given(doc=ini_docs(), data=st.data())
 def test_layout_spans_are_exactly_the_lines_of_each_option(doc: str, data: st.DataObject) -> None:
     before = _view(doc)
@@ -194,7 +195,7 @@ def test_layout_spans_are_exactly_the_lines_of_each_option(doc: str, data: st.Da
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=examples(ci=150), suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(recs=files(), data=st.data())
 def test_exact_hunks_rebuild_the_new_file_with_patch(
