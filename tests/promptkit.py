@@ -23,6 +23,12 @@ sys.path.insert(0, str(ROOT))
 from awsguard.commands import init  # noqa: E402
 
 CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Only a hang guard: how long a prompt may take on a busy 2-core CI machine before a test gives
+# up and shows the screen.  Nothing is decided by it.
+HANG_GUARD = 90.0
+# What a Shell sends to the terminal (OSC 7, which tmux keeps as the pane's path) once it has
+# drawn prompt number n completely: DRAWN + n.
+DRAWN = "file://awsguard-test/drawn/"
 # A login session good for two days: its countdown does not tick during a test.
 LOGIN_ARN = "arn:aws:iam::999999999999:user/test_user_B"
 
@@ -190,19 +196,36 @@ class Term:
         x, y = self._tmux("display-message", "-p", "#{cursor_x} #{cursor_y}").split()
         return int(x), int(y)
 
-    def wait_prompt(self, n: int, timeout: float = 15.0) -> str:
+    def drawn(self) -> str:
+        """The last prompt-drawn marker the shell sent (see ``Shell``), or ``""``."""
+        path = self._tmux("display-message", "-p", "#{pane_path}").strip()
+        return path[len(DRAWN) :] if path.startswith(DRAWN) else ""
+
+    def wait_prompt(self, n: int, timeout: float = HANG_GUARD, marked: bool = False) -> str:
         """The screen line of prompt number ``n`` (the rc files end each prompt's own part with
-        ``<n>> ``), once it is drawn; fails with the screen if it never is."""
+        ``<n>> ``), once it is drawn completely; fails with the screen if it never is.
+
+        ``marked``: the shell sends the marker ``DRAWN<n>`` once it has drawn prompt ``n``
+        completely (zsh's zle-line-init, see ``Shell``), and tmux reads a pane's output in order:
+        when the marker is in, so is every byte of the prompt before it.  zsh needs it: it writes
+        the left prompt and RPROMPT in two writes, and a busy machine can show ``4> `` alone for a
+        while, through any number of identical captures.  Unmarked (a bare ``Term``), two
+        captures in a row that agree stand in for it."""
         mark = re.compile(rf"(^| ){n}> ")
         deadline = time.monotonic() + timeout
         while True:
+            # The marker first, the screen after: a capture taken after the marker holds the
+            # whole prompt.
+            done = self.drawn() == str(n) if marked else True
             lines = self.screen()
             found = next((line for line in reversed(lines) if mark.search(line)), None)
-            # Drawn completely: two captures in a row agree.
-            if found is not None and self.screen() == lines:
+            if found is not None and done and (marked or self.screen() == lines):
                 return found
             if time.monotonic() > deadline:
-                raise AssertionError(f"prompt {n} never appeared; screen:\n" + "\n".join(lines))
+                raise AssertionError(
+                    f"hang guard: prompt {n} never appeared (drawn marker: {self.drawn()!r}); "
+                    "screen:\n" + "\n".join(lines)
+                )
             time.sleep(0.03)
 
     def close(self) -> None:
@@ -240,10 +263,14 @@ class Shell:
         )
         if shell == "zsh":
             # psvar carries the prompt number, so the left prompt needs no prompt_subst.
+            # zle-line-init runs once zsh has written the left prompt and RPROMPT: it says so
+            # with the DRAWN marker, through the terminal, after them (Term.wait_prompt).
             rc = (
                 "_t_n=0\n_t_count() { (( _t_n++ )); psvar[1]=$_t_n; }\n"
                 "precmd_functions+=(_t_count)\n"
                 "PROMPT='%1v> '\nRPROMPT=''\n"
+                f"zle-line-init() {{ print -rn -- $'\\e]7;{DRAWN}'$_t_n$'\\a'; }}\n"
+                "zle -N zle-line-init\n"
             )
             (rcdir / ".zshrc").write_text(rc + rc_before + "\n" + load + "\n" + rc_after + "\n")
             argv = [binary, "-d", "-i"]
@@ -267,8 +294,9 @@ class Shell:
         full_env = sandbox.env(**extra)
         full_env.update(env or {})
         self.term = Term(sandbox.tmp, argv, full_env, sandbox.work)
+        self.marked = shell == "zsh"
         try:
-            self.line = self.term.wait_prompt(1)
+            self.line = self.term.wait_prompt(1, marked=self.marked)
         except BaseException:
             self.term.close()  # no tmux server outlives a failed start
             raise
@@ -278,7 +306,7 @@ class Shell:
         """Type ``command`` and Enter; the line of the next prompt."""
         self.term.send(command)
         self.n += 1
-        self.line = self.term.wait_prompt(self.n)
+        self.line = self.term.wait_prompt(self.n, marked=self.marked)
         return self.line
 
     def close(self) -> None:

@@ -178,8 +178,8 @@ HOSTILE: dict[str, tuple[str, str | None]] = {
     "clear": ("\x1b[2Jz", "^[[2Jz"),
     "csi8": ("a\x9bb", "a\\x9bb"),
     "del": ("a\x7fb", "a^?b"),
-    "cr": ("a\rb", "a^Mb"),
-    "lf": ("a\nb", "a^Jb"),
+    "cr": ("a\rb", "a…"),  # a line break: the first line only (clean() never shows the rest)
+    "lf": ("a\nb", "a…"),
     "bidi": ("a\u202eb", "a<U+202E>b"),
     "zw": ("a\u200bb", "a<U+200B>b"),
     "cyr": ("pr\u043ed", None),
