@@ -390,6 +390,27 @@ def test_expected_account_is_explained_not_edited(h: Home) -> None:
     assert "expected-account" in run.out and "expect_account" in run.out
 
 
+def test_read_only_profile_is_explained_not_edited(h: Home) -> None:
+    h.write(h.conf, fixkit.config_with_login())
+    h.login()
+    policy = h.home / ".config" / "awsguard" / "config.toml"
+    h.write(policy, f"[profiles.{PROFILE}]\nread_only = true\n")
+    run = h.fix("--yes", "--", "s3", "rm", "s3://bucket/key", "--profile", PROFILE)
+    assert run.returncode == 1, run.describe()
+    assert "read-only" in run.out and "read_only = false" in run.out
+    # negative control: the default command (sts get-caller-identity) only reads
+    assert h.fix("--profile", PROFILE, "--yes").returncode == 0
+
+
+def test_a_profile_named_in_two_places_is_explained_not_edited(h: Home) -> None:
+    """AWS_PROFILE and AWS_DEFAULT_PROFILE name different profiles (CLI v1 and v2 disagree)."""
+    h.write(h.conf, fixkit.config_with_login())
+    h.login()
+    run = h.fix("--yes", extra={"AWS_PROFILE": PROFILE, "AWS_DEFAULT_PROFILE": "other"})
+    assert run.returncode == 1, run.describe()
+    assert "profile-env-disagree" in run.out and "unset AWS_DEFAULT_PROFILE" in run.out
+
+
 def test_keys_inherited_from_default_are_explained_not_edited(h: Home) -> None:
     h.write(h.conf, fixkit.config_with_login())
     h.login()
