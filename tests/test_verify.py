@@ -166,7 +166,7 @@ def test_wrong_identity_before_the_fix(home: Path, stack: Stack) -> None:
     assert "WRONG IDENTITY" in got.out
     assert stack.key_a.arn in got.out  # what STS said
     assert stack.key_b.arn in got.out  # the logged-in session
-    assert "fix: delete aws_access_key_id" in got.out
+    assert "fix: awsguard fix --profile test_user, or delete aws_access_key_id" in got.out
     doc = verify(home, stack, "--profile", PROFILE, "--json").json()
     assert doc["verdict"] == "wrong-identity" and doc["exit"] == 1
     assert doc["sts"] == {

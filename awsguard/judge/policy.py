@@ -203,9 +203,10 @@ def shadow_fix(method: str, profile: str, origin: str | None, environ: Mapping[s
     if method == words.ENV:
         return "unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN"
     if method == words.SHARED_CREDENTIALS and where:
+        option = "" if profile == "default" else f" --profile {profile}"
         return (
-            f"delete aws_access_key_id, aws_secret_access_key (and aws_session_token) from "
-            f"[{profile}] in {where}"
+            f"awsguard fix{option}, or delete aws_access_key_id, aws_secret_access_key (and "
+            f"aws_session_token) from [{profile}] in {where}"
         )
     if method == words.SSO and where:
         return (

@@ -6,9 +6,13 @@ keeps A's access keys in ~/.aws/credentials while `aws login` recorded B's sessi
 ~/.aws/config (its cache holds B's keys). Then, with the real `aws` (awscli from PyPI):
 
   (a) `aws sts get-caller-identity` silently runs as A;
-  (b) the same through the awsguard shim is blocked (exit 77) with its explanation;
-  (c) the fix: the profile's keys are removed from ~/.aws/credentials;
-  (d) through the shim again: B, and awsguard prints nothing.
+      `awsguard status` lists every profile, the trap marked;
+  (b) the same call through the awsguard shim is blocked (exit 77) with its explanation, and
+      `awsguard verify` asks STS: wrong identity;
+  (c) `awsguard fix --yes`: the plan, a backup, the atomic edit, the proof;
+  (d) through the shim again: B, and awsguard prints nothing; `awsguard verify`: as predicted;
+  (e) `awsguard fix --undo`: the file exactly as it was;
+  (f) through the shim: blocked again.
 
 Everything happens in a fresh temporary directory; nothing outside it is read or written, and
 nothing leaves the loopback network (AWS_ENDPOINT_URL is the local server, IMDS is off, and the
@@ -49,6 +53,9 @@ def load_stsd() -> ModuleType:
 
 
 stsd = load_stsd()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import demo_fix  # noqa: E402  (the demo's steps, beside this script)
+import demo_verify  # noqa: E402
 
 
 def styled(text: str, code: str) -> str:
@@ -196,6 +203,8 @@ def _demo(root: Path) -> int:
         )
         demo.expect(plain.stderr == "", "and nothing said so")
 
+        demo_verify.status_before(demo, env_shim)
+
         demo.heading("(b) Through the awsguard shim: blocked before anything is sent")
         served = server.requests_served()
         blocked = demo.run(call, env_shim, f"{shown}      # PATH={shim_dir}:…")
@@ -229,21 +238,12 @@ def _demo(root: Path) -> int:
             "explain --json: source shared-credentials-file, shadowed [login], verdict block",
         )
 
-        demo.heading("(c) The fix: delete the profile's keys from ~/.aws/credentials")
-        demo.say("$ $EDITOR ~/.aws/credentials      # remove aws_access_key_id and", "1")
-        demo.say(
-            "                                   # aws_secret_access_key under [test_user]", "1"
-        )
-        (home / ".aws" / "credentials").write_text(stsd.credentials_text(None))
-        demo.show_file(home / ".aws" / "credentials", home)
-
-        demo.heading("(d) Through the shim again: the login session, and awsguard stays quiet")
-        fixed = demo.run(call, env_shim, f"{shown}      # PATH={shim_dir}:…")
-        demo.expect(
-            fixed.returncode == 0 and identity(fixed) == (stsd.ACCOUNT_B, key_b.arn),
-            f"aws ran as test_user_B in {stsd.ACCOUNT_B}, the identity of `aws login`",
-        )
-        demo.expect(fixed.stderr == "", "awsguard printed nothing")
+        demo_verify.verify_before(demo, env_shim, key_a, key_b)
+        credentials = home / ".aws" / "credentials"
+        before = credentials.read_bytes()
+        demo_fix.fix(demo, home=home, env=env_shim, call=call, key_a=key_a, key_b=key_b)
+        demo_verify.verify_after(demo, env_shim, key_b)
+        demo_fix.undo(demo, home=home, env=env_shim, call=call, server=server, before=before)
 
     leaks = demo.leaked()
     demo.expect(not leaks, "no secret or full access key id was printed")

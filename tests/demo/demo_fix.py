@@ -48,8 +48,33 @@ def fix_and_undo(
     awsguard: Path = AWSGUARD,
 ) -> None:
     """Run steps (c)-(f); every expectation goes through ``demo.expect``."""
+    before = (home / ".aws" / "credentials").read_bytes()
+    fix(
+        demo,
+        home=home,
+        env=env,
+        call=call,
+        key_a=key_a,
+        key_b=key_b,
+        profile=profile,
+        awsguard=awsguard,
+    )
+    undo(demo, home=home, env=env, call=call, server=server, before=before, awsguard=awsguard)
+
+
+def fix(
+    demo: Any,
+    *,
+    home: Path,
+    env: dict[str, str],
+    call: Sequence[str],
+    key_a: Any,
+    key_b: Any,
+    profile: str = "test_user",
+    awsguard: Path = AWSGUARD,
+) -> None:
+    """Steps (c)-(d): ``awsguard fix --yes``, then the shim running as the logged-in identity."""
     credentials = home / ".aws" / "credentials"
-    before = credentials.read_bytes()
     shown_call = " ".join(call)
 
     demo.heading("(c) The fix, by awsguard: plan, backup, atomic edit, proof")
@@ -82,6 +107,20 @@ def fix_and_undo(
     )
     demo.expect(as_b.stderr == "", "awsguard printed nothing")
 
+
+def undo(
+    demo: Any,
+    *,
+    home: Path,
+    env: dict[str, str],
+    call: Sequence[str],
+    server: Any,
+    before: bytes,
+    awsguard: Path = AWSGUARD,
+) -> None:
+    """Steps (e)-(f): the undo, and the shim blocking again."""
+    credentials = home / ".aws" / "credentials"
+    shown_call = " ".join(call)
     demo.heading("(e) awsguard fix --undo: the file exactly as it was")
     undone = demo.run([str(awsguard), "fix", "--undo", "--yes"], env, "awsguard fix --undo --yes")
     demo.expect(
