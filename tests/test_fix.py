@@ -706,6 +706,24 @@ def test_undo_restores_exactly_and_is_itself_backed_up(h: Home) -> None:
     assert again.returncode == 1 and "nothing to undo" in again.err
 
 
+def test_undo_walks_back_fix_by_fix(h: Home) -> None:
+    old = h.field_report()
+    second_arn = "arn:aws:iam::999999999999:user/second"
+    # [profile other] is the config's last section: it gets a login session too
+    h.write(h.conf, fixkit.config_with_login() + f"login_session = {second_arn}\n")
+    h.login(second_arn, "999999999999")
+    assert h.fix("--profile", PROFILE, "--yes").returncode == 0
+    after_one = h.cred.read_bytes()
+    assert h.fix("--profile", "other", "--yes").returncode == 0
+    after_two = h.cred.read_bytes()
+    assert after_two == fixkit.without_lines(old, {2, 3, 4, 6, 7, 8})
+    assert h.fix("--undo", "--yes").returncode == 0
+    assert h.cred.read_bytes() == after_one
+    assert h.fix("--undo", "--yes").returncode == 0
+    assert h.cred.read_bytes() == old
+    assert h.fix("--undo", "--yes").returncode == 1
+
+
 def test_undo_refuses_when_the_file_changed_since(h: Home) -> None:
     h.field_report()
     assert h.fix("--profile", PROFILE, "--yes").returncode == 0
