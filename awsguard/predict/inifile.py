@@ -707,6 +707,8 @@ def _span(lines: list[str], opt: _Opt) -> tuple[int, int]:
     non-blank, non-comment line after the key line, and each one added exactly one non-empty
     part (blank lines add empty parts), so the n-th such line ends the value."""
     first: int = opt[0]
+    if len(opt) == 2:
+        return first, first  # no continuation line: the common case
     left = sum(1 for part in opt[2:] if part)
     last = first
     index = first  # 0-based index of the line after the key line

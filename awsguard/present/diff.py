@@ -103,13 +103,21 @@ class Masker:
         # found by bisection, so a 10,000-profile file costs one pass here and a lookup per line
         # shown.  Roles: "key-id" / "secret" (the key line), "secret-more" (its other lines).
         spans: list[tuple[int, int, str]] = []
+        kinds: dict[str, str | None] = {}  # option name -> role (names repeat across sections)
         if layout is not None:
             for options in (*layout.options.values(), layout.defaults):
                 for key, (first, last) in options.items():
-                    if key == "aws_access_key_id":
-                        spans.append((first, last, "key-id"))
-                    elif is_secret_option(key):
-                        spans.append((first, last, "secret"))
+                    kind = kinds.get(key, "")
+                    if kind == "":
+                        kind = kinds[key] = (
+                            "key-id"
+                            if key == "aws_access_key_id"
+                            else "secret"
+                            if is_secret_option(key)
+                            else None
+                        )
+                    if kind is not None:
+                        spans.append((first, last, kind))
         spans.sort()
         self._starts = [first for first, _, _ in spans]
         self._spans = spans
