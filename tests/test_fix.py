@@ -599,21 +599,39 @@ def _as_nobody(h: Home) -> None:
         os.chown(path, 65534, 65534, follow_symlinks=False)
 
 
-def test_read_only_directory_is_refused_as_nobody(nh: Home) -> None:
+@pytest.mark.parametrize("how", ["mode 0555", "another user's 0755 directory"])
+def test_read_only_directory_is_refused_as_nobody(nh: Home, how: str) -> None:
     h = nh
     old = h.field_report()
     _as_nobody(h)
-    h.aws.chmod(0o555)
+    if how == "mode 0555":
+        h.aws.chmod(0o555)
+        words = "is read-only (mode 0555)"
+    else:
+        os.chown(h.aws, 0, 0)  # nobody may read it, not write in it
+        words = "is not writable"
     try:
         run = h.fix("--profile", PROFILE, "--yes", user=65534)
     finally:
         h.aws.chmod(0o755)
-    assert run.returncode == 1 and "is not writable" in run.err, run.describe()
+        os.chown(h.aws, 65534, 65534)
+    assert run.returncode == 1 and words in run.err, run.describe()
     assert h.cred.read_bytes() == old and h.backups() == []
     # negative control: the same as nobody with a writable directory works
     ok = h.fix("--profile", PROFILE, "--yes", user=65534)
     assert ok.returncode == 0, ok.describe()
     assert h.cred.read_bytes() == fixed_bytes(old) and h.cred.stat().st_uid == 65534
+
+
+def test_read_only_directory_is_respected_even_by_root(h: Home) -> None:
+    old = h.field_report()
+    h.aws.chmod(0o555)
+    try:
+        run = h.fix("--profile", PROFILE, "--yes")
+    finally:
+        h.aws.chmod(0o755)
+    assert run.returncode == 1 and "is read-only (mode 0555)" in run.err, run.describe()
+    assert h.cred.read_bytes() == old and h.backups() == []
 
 
 def test_file_owned_by_another_user_is_refused(nh: Home) -> None:

@@ -404,6 +404,18 @@ def inspect(path: str, *, private: bool, shown: str | None = None) -> Target:
             "edit it by hand, or make it a single file first",
         )
     for directory in {os.path.dirname(real) or ".", os.path.dirname(path) or "."}:
+        # No write bit at all is a deliberate "read-only", respected even by root (whom the
+        # kernel would let write anyway); otherwise the kernel's own answer for this user.
+        try:
+            dir_mode = os.stat(directory).st_mode & 0o777
+        except OSError:
+            dir_mode = 0
+        if not dir_mode & 0o222:
+            raise _refuse(
+                name,
+                f"its directory {directory} is read-only (mode {dir_mode:04o})",
+                "awsguard writes the new file and the backup there; nothing was changed",
+            )
         if not os.access(directory, os.W_OK | os.X_OK):
             raise _refuse(
                 name,
