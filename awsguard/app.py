@@ -398,7 +398,9 @@ class Fix(Command):
 
     ARGS = "[--] [AWS-ARGS...]"
 
-    profile = cli.SwitchAttr("--profile", str, help="the profile to fix (as `aws --profile`)")
+    profile = cli.SwitchAttr(
+        "--profile", str, argname="PROFILE", help="the profile to fix (as `aws --profile`)"
+    )
     yes = cli.Flag(["-y", "--yes"], help="apply without asking")
     dry_run = cli.Flag(["-n", "--dry-run"], help="only show the plan; change nothing")
     as_json = cli.Flag("--json", help="print the plan, files, backups and the result as JSON")
