@@ -175,6 +175,11 @@ def main() -> int:
     print("5. Every profile at once (tests/bench/bench_status.py)")
     status_ok = not any("FAIL" in line for line in bench_status.main(quick))
     print()
+    import bench_fix
+
+    print("6. awsguard fix --dry-run (tests/bench/bench_fix.py)")
+    bench_fix.main(quick)
+    print()
     print(
         "Budgets (docs/ARCHITECTURE.md §7): explain >= 5x faster than `aws configure list`; shim <= 1.5x"
     )
