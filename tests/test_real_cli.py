@@ -508,14 +508,21 @@ def cli_invocation(m: oracle.Materialized) -> tuple[list[str], dict[str, str]]:
     return [*ADDED_ARGS, *m.argv], env
 
 
-def run_real_cli(m: oracle.Materialized) -> CliRun:
+def run_real_cli(
+    m: oracle.Materialized, *, executable: str = AWS, drop_env: tuple[str, ...] = ()
+) -> CliRun:
+    """Run the CLI (``executable``: another entry point of it, e.g. one that loads PyPI's
+    botocore) on the scenario; ``drop_env`` leaves out variables ``cli_invocation`` adds (the
+    retry settings, for a test of those settings)."""
     reason = unsafe_reason(m)
     if reason is not None:
         raise AssertionError(f"refusing to run the real CLI: {reason}")
     argv, env = cli_invocation(m)
+    for name in drop_env:
+        env.pop(name, None)
     started = time.monotonic()
     done = subprocess.run(
-        [AWS, *argv],
+        [executable, *argv],
         env=env,
         cwd=m.home,
         stdin=subprocess.DEVNULL,

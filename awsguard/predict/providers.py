@@ -190,24 +190,27 @@ class Context:
         *,
         crt: bool | None,
         now: float,
+        major: int,
     ) -> None:
         self.environ = environ
         self.files = files
         self.crt = crt
         self.now = now
+        self.major = major  # 1 or 2: the CLI major whose rules apply
         self._json: dict[str, object] = {}
 
     def read_json(self, path: str) -> object:
         """A ``JSONFileCache`` entry, read once per resolution (the login provider and the session
         report both read the login cache): :data:`ABSENT` where ``path in cache`` is false (not
-        a regular file), ValueError where loading it fails (botocore turns that into KeyError)."""
+        a regular file), ValueError where loading it fails (botocore turns that into KeyError),
+        :class:`TooDeep` where the CLI's decoder runs out of stack."""
         if path not in self._json:
             try:
-                self._json[path] = _load_json(path)
-            except ValueError as exc:
+                self._json[path] = _load_json(path, self.major)
+            except (ValueError, TooDeep) as exc:
                 self._json[path] = exc
         value = self._json[path]
-        if isinstance(value, ValueError):
+        if isinstance(value, ValueError | TooDeep):
             raise value
         return value
 
@@ -215,7 +218,7 @@ class Context:
         """Like :meth:`read_json`, with None for a missing or broken file."""
         try:
             value = self.read_json(path)
-        except ValueError:
+        except (ValueError, TooDeep):
             return None
         return None if value is ABSENT else value
 
@@ -370,6 +373,28 @@ def assume_role(ctx: Context, req: Request) -> Found | str:
         raise
 
 
+# How many roles the CLI can chain (docs/hostile-inputs.md §4).  botocore follows source_profile by
+# recursion, three frames per role while the chain loads and seven per role when the credentials
+# are first used (each role's fetcher refreshes its source first); past sys.getrecursionlimit()
+# the CLI dies of RecursionError.  Measured with the real `aws` v1 and PyPI's botocore behind
+# the CLI (tests/test_depth.py): a chain of 135 roles fails at first use (134 for operations the
+# CLI paginates: one frame deeper), and loading stops at 325 roles, where a configuration
+# error further down is never reached (a few errors still surface at 325 or 326 roles: they are
+# raised a frame or two higher).  v2 runs the same botocore code; unmeasured.
+ROLES_AT_FIRST_USE = 135
+ROLES_AT_LOAD = 325
+
+
+def _too_deep(ctx: Context, chain: RoleChain, when: str) -> CliError:
+    outer = chain.hops[0].profile
+    return CliError(
+        "RecursionError",
+        f"maximum recursion depth exceeded {when}: the chain from profile {outer} assumes "
+        f"{len(chain.hops)} roles or more, and the CLI follows source_profile by recursion",
+        ctx.files.merged(outer)["role_arn"].origin,
+    )
+
+
 def _assume(ctx: Context, first: str, chain: RoleChain) -> Found:
     """``AssumeRoleProvider._load_creds_via_assume_role`` and its recursion through
     ``_resolve_source_credentials``, as a loop: one iteration per role."""
@@ -411,6 +436,8 @@ def _assume(ctx: Context, first: str, chain: RoleChain) -> Found:
         assert isinstance(source, str)
         visited.append(source)
         chain.hops.append(Hop(name, shown(role.value), f"source_profile {source}"))
+        if len(chain.hops) >= ROLES_AT_LOAD:
+            raise _too_deep(ctx, chain, "while loading the role chain")
         # AssumeRoleProvider._resolve_credentials_from_profile
         source_cfg = ctx.files.merged(source)
         if _has_static(source_cfg) or not _has_role(source_cfg):
@@ -432,6 +459,8 @@ def _assume(ctx: Context, first: str, chain: RoleChain) -> Found:
 
 
 def _role_found(ctx: Context, chain: RoleChain) -> Found:
+    if len(chain.hops) >= ROLES_AT_FIRST_USE:
+        raise _too_deep(ctx, chain, "when the role credentials are first used")
     # The outermost role is what the CLI runs as; report it.
     first = ctx.files.merged(chain.hops[0].profile)["role_arn"]
     facts = _arn_identity(first.value, "role_arn")
@@ -714,6 +743,14 @@ def login(ctx: Context, req: Request) -> Found | str:
         token = ctx.read_json(path)
     except ValueError:
         raise CliError("KeyError", f"the login cache file {path} is not valid JSON", path) from None
+    except TooDeep as exc:
+        # JSONFileCache catches only OSError and ValueError: the RecursionError goes through.
+        raise CliError(
+            "RecursionError",
+            f"maximum recursion depth exceeded while decoding a JSON {exc.kind} from a unicode "
+            f"string (the login cache file {path} is nested too deep)",
+            path,
+        ) from None
     if token is None or token is ABSENT:
         raise CliError(
             "LoginTokenLoadError",
@@ -1119,11 +1156,10 @@ class _Absent:
 ABSENT = _Absent()  # a JSONFileCache entry that is not there: `key in cache` is false
 
 
-def _load_json(path: str) -> object:
+def _load_json(path: str, major: int) -> object:
     """``key in cache`` then ``json.load(open(path))``, as ``JSONFileCache`` does them:
-    :data:`ABSENT` where ``os.path.isfile`` is false, ValueError for anything the load rejects."""
-    import json
-
+    :data:`ABSENT` where ``os.path.isfile`` is false, ValueError for anything the load rejects,
+    :class:`TooDeep` where the CLI's ``json.load`` would raise RecursionError."""
     try:
         got = read_regular(path)
     except OSError:
@@ -1140,4 +1176,81 @@ def _load_json(path: str) -> object:
         return ABSENT  # a FIFO or a device: isfile() is false
     # json.load of a text-mode file: UTF-8 (a decode error is a ValueError too), universal
     # newlines, which JSON treats alike (whitespace outside strings, invalid inside them).
-    return json.loads(decode_newlines(got[0].decode("utf-8")))
+    return parse_json(decode_newlines(got[0].decode("utf-8")), major)
+
+
+# How deep the CLI's json.load can nest arrays and objects (docs/hostile-inputs.md §4): the C
+# decoder counts each level against the interpreter's recursion limit.  CLI v1 (Python 3.11:
+# one limit, sys.getrecursionlimit() = 1000, shared with the Python frames below the call)
+# raises RecursionError for a login cache nested 977 levels deep, measured with the real
+# `aws` reading it (tests/test_depth.py).  CLI v2 bundles Python 3.12 or later, where C
+# recursion has a limit of its own (at least 1500 levels on every release): 1400 is a depth
+# every such v2 parses; deeper documents are predicted to fail there too, unmeasured.
+JSON_DEPTH_LIMIT = {1: 977, 2: 1400}
+# Fewer brackets than this cannot nest deep enough to matter: no scan.
+_JSON_SHALLOW = 200
+
+
+class TooDeep(Exception):
+    """The CLI's json.load would raise RecursionError (at an array or an object)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.kind = kind  # "array" | "object"
+
+
+def parse_json(text: str, major: int) -> object:
+    """``json.loads(text)`` as the CLI's own decoder ends: the value, ValueError, or
+    :class:`TooDeep` where the CLI's recursion limit is reached before any syntax error.
+
+    awsguard's own stack is not the CLI's: documents nested deeper than a few hundred levels
+    are parsed with the recursion limit raised just enough (never past the fixed bound of
+    :data:`JSON_DEPTH_LIMIT`), so the answer does not depend on how deep awsguard is.
+    """
+    import json
+
+    if text.count("[") + text.count("{") < _JSON_SHALLOW:
+        return json.loads(text)
+    limit = JSON_DEPTH_LIMIT[1 if major == 1 else 2]
+    depth, at, kind = _json_depth(text, limit)
+    if at is not None:
+        # The decoder works left to right: a syntax error before the too-deep bracket, or a
+        # bracket where no value may start, wins.  Both show with a value put in its place.
+        try:
+            _loads_deep(text[:at] + "null", depth)
+        except json.JSONDecodeError as exc:
+            if exc.pos < at + 4:
+                raise
+        raise TooDeep(kind)
+    return _loads_deep(text, depth)
+
+
+def _loads_deep(text: str, depth: int) -> object:
+    """``json.loads`` with room for ``depth`` more levels than awsguard's own stack has."""
+    import json
+    import sys
+
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(old + depth + 50)
+    try:
+        return json.loads(text)
+    finally:
+        sys.setrecursionlimit(old)
+
+
+def _json_depth(text: str, limit: int) -> tuple[int, int | None, str]:
+    """(deepest nesting of arrays and objects outside strings, stopping at ``limit``; the index
+    of the bracket that reaches ``limit``, or None; its kind).  A loop, not a recursion."""
+    import re
+
+    depth = deepest = 0
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text, re.DOTALL):
+        c = match.group()
+        if c == "[" or c == "{":
+            depth += 1
+            if depth >= limit:
+                return depth, match.start(), "array" if c == "[" else "object"
+            deepest = max(deepest, depth)
+        elif c == "]" or c == "}":
+            depth = max(depth - 1, 0)
+    return deepest, None, ""

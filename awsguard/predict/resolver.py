@@ -162,7 +162,7 @@ def resolve(
             for m in providers.ORDER
         ]
         return res
-    ctx = providers.Context(environ, files, crt=crt, now=now)
+    ctx = providers.Context(environ, files, crt=crt, now=now, major=semantics)
     _credentials(res, ctx)
     return res
 
@@ -356,7 +356,7 @@ def resolve_profiles(
                 for m in providers.ORDER
             ]
             continue
-        ctx = providers.Context(environ, files, crt=crt, now=now)
+        ctx = providers.Context(environ, files, crt=crt, now=now, major=semantics)
         ctx._json = shared_json
         _credentials(res, ctx)
     return out
