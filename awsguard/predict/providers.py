@@ -668,34 +668,6 @@ def sso_token_provider_problem(ctx: Context, profile_name: str) -> CliError | No
     return None
 
 
-_S3_OVERRIDE_KEYS = ("s3_use_arn_region", "s3_us_east_1_regional_endpoint")
-_S3_OVERRIDE_VARS = (
-    "AWS_S3_USE_ARN_REGION",
-    "AWS_S3_US_EAST_1_REGIONAL_ENDPOINT",
-    "AWS_S3_DISABLE_MULTIREGION_ACCESS_POINTS",
-)
-
-
-def s3_section_problem(ctx: Context, profile_name: str) -> CliError | None:
-    """An empty ``s3 =`` breaks every ``create_client``, after the credentials are resolved.
-
-    configprovider.SectionConfigProvider ignores a non-dict ``s3`` value only when it is truthy;
-    an empty string reaches ``Config(s3='')``, whose validation calls ``s3.get`` - or, when an
-    override (``AWS_S3_USE_ARN_REGION``, ``s3_use_arn_region`` …) is set, item assignment fails.
-    """
-    profile = ctx.files.merged(profile_name)
-    setting = profile.get("s3")
-    if setting is None or setting.value != "":
-        return None
-    if any(k in profile for k in _S3_OVERRIDE_KEYS) or any(
-        v in ctx.environ for v in _S3_OVERRIDE_VARS
-    ):
-        return CliError(
-            "TypeError", "'str' object does not support item assignment", setting.origin, CLIENT
-        )
-    return CliError("AttributeError", "'str' object has no attribute 'get'", setting.origin, CLIENT)
-
-
 # -- 5. shared credentials file --------------------------------------------------------------
 
 

@@ -9,7 +9,7 @@ bad input: unreadable or malformed files become the error the CLI would report.
 from __future__ import annotations
 
 from awsguard.predict import argv as argv_mod
-from awsguard.predict import inifile, providers
+from awsguard.predict import clientconfig, inifile, providers
 from awsguard.predict.awsfiles import AwsFiles
 from awsguard.predict.providers import CliError, IdentityFacts, Step
 
@@ -152,6 +152,14 @@ def resolve(
             Step(m, "unreachable", "the CLI stops at the unreadable file") for m in providers.ORDER
         ]
         return res
+    ctx = providers.Context(environ, files, crt=crt, now=now, major=semantics)
+    # CLI v1 builds its command table before it reads --profile: with the profile the
+    # environment names, or default (clientconfig.api_versions_problem).
+    startup = next((environ[v] for v in PROFILE_VARS[semantics] if v in environ), "default")
+    problem = clientconfig.api_versions_problem(ctx, startup)
+    if problem is not None:
+        _stop(res, problem, "the CLI stops before it parses the command line")
+        return res
     if named is not None and not files.exists(named):
         # Session.get_scoped_config: a named profile must exist, even "default" or "".
         res.error = CliError(
@@ -162,9 +170,13 @@ def resolve(
             for m in providers.ORDER
         ]
         return res
-    ctx = providers.Context(environ, files, crt=crt, now=now, major=semantics)
     _credentials(res, ctx)
     return res
+
+
+def _stop(res: Resolution, error: CliError, why: str) -> None:
+    res.error = error
+    res.chain = [Step(m, "unreachable", why) for m in providers.ORDER]
 
 
 def _parse_origin(exc: inifile.ParseError) -> str:
@@ -174,6 +186,14 @@ def _parse_origin(exc: inifile.ParseError) -> str:
 def _credentials(res: Resolution, ctx: providers.Context) -> None:
     """Everything after the files load and the profile exists: the chain, the checks
     ``create_client`` makes after it, and the logged-in sessions for explain and policy."""
+    # The credential resolver is built when the session starts, the command's api_versions
+    # read before its client is created: both before any provider is asked.
+    problem = clientconfig.resolver_problem(ctx, res.profile) or clientconfig.api_versions_problem(
+        ctx, res.profile
+    )
+    if problem is not None:
+        _stop(res, problem, "the CLI stops before it looks for credentials")
+        return
     if res.args.no_sign_request:
         res.chain = [
             Step(
@@ -188,10 +208,10 @@ def _credentials(res: Resolution, ctx: providers.Context) -> None:
     if res.error is None or res.error.code == "NoCredentialsError":
         # Session.create_client asks the token provider after the credentials (or instead of
         # them, for unsigned requests); its configuration errors come before NoCredentialsError.
-        # Then the client's own configuration: an empty `s3 =` fails Config() validation.
+        # Then the client's own configuration (clientconfig: defaults_mode, s3, retries, ...).
         problem = providers.sso_token_provider_problem(
             ctx, res.chain_profile
-        ) or providers.s3_section_problem(ctx, res.chain_profile)
+        ) or clientconfig.client_problem(ctx, res.profile, unsigned=res.args.no_sign_request)
         if problem is not None:
             res.source = None
             res.error = problem

@@ -1,0 +1,381 @@
+"""Settings the CLI validates when it creates a client, against the real ``aws`` v1.
+
+A working credential chain does not make a working command: ``Session.create_client`` and the
+client it builds reject bad values of a dozen other settings, and the first one stops every
+command (awsguard/predict/clientconfig.py).  Each case runs the real CLI as
+tests/test_real_cli.py does (loopback stub, network guard) on a config with static keys and one
+odd setting, and awsguard must name the same exception class - or, for the controls (a valid
+spelling of the same setting), the same winner.  The retry settings are the two the runner
+pins for safety (``AWS_MAX_ATTEMPTS``, ``AWS_RETRY_MODE``); a case about one of them leaves
+that variable out.
+
+CLI v2 cannot be run here.  What it does comes from reading aws-cli's v2 branch: its
+``Session.create_client`` looks up neither ``api_versions`` nor ``defaults_mode``, its
+configprovider has no ``defaults_mode``, ``api_versions`` or ``sts_regional_endpoints``, and its
+``Config`` accepts the retry modes ``standard`` and ``adaptive`` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import oracle
+import pytest
+import test_real_cli as realcli
+
+from awsguard.predict.resolver import resolve
+
+pytestmark = [pytest.mark.oracle, pytest.mark.slow]
+
+KEYS = "aws_access_key_id = AKIAQ2EXAMPLEKEY0001\naws_secret_access_key = s\n"
+GCI = ("sts", "get-caller-identity")
+OK = ("shared-credentials-file", None)
+
+
+def case(
+    config: str,
+    *,
+    credentials: str | None = f"[default]\n{KEYS}",
+    env: Mapping[str, str] | None = None,
+    argv: Sequence[str] = GCI,
+) -> oracle.Scenario:
+    return oracle.scenario(config=config, credentials=credentials, env=env, argv=argv)
+
+
+def outcomes(
+    scn: oracle.Scenario, drop_env: tuple[str, ...] = ()
+) -> tuple[tuple[str | None, str | None], tuple[str | None, str | None]]:
+    """(the real CLI's (source, error), awsguard's) on the same files, argv and environment."""
+    with oracle.materialize(scn) as m:
+        cli = realcli.run_real_cli(m, drop_env=drop_env)
+        assert not cli.guard_reports, "\n".join(cli.guard_reports)
+        argv, env = realcli.cli_invocation(m)
+        for name in drop_env:
+            env.pop(name, None)
+        asked = oracle.Materialized(scenario=scn, home=m.home, env=env, argv=argv)
+        predicted, _ = oracle.run_awsguard(asked, major=1, crt=True)
+    return cli.outcome.key(), predicted.key()
+
+
+def _error(code: str) -> tuple[None, str]:
+    return (None, code)
+
+
+PROFILE_P = ["--profile", "p", *GCI]
+
+CASES: dict[str, tuple[oracle.Scenario, tuple[str | None, str | None], tuple[str, ...]]] = {
+    # api_versions: read with .get(service) - a plain value is an AttributeError, before any
+    # credential; while the command table is built, from the environment's profile or default.
+    "api_versions plain": (case("[default]\napi_versions = x\n"), _error("AttributeError"), ()),
+    "api_versions empty": (case("[default]\napi_versions =\n"), _error("AttributeError"), ()),
+    "api_versions nested (control)": (
+        case("[default]\napi_versions =\n  sts = 2011-06-15\n"),
+        OK,
+        (),
+    ),
+    "api_versions in the credentials file": (
+        case("[default]\nregion = us-east-1\n", credentials=f"[default]\n{KEYS}api_versions = x\n"),
+        _error("AttributeError"),
+        (),
+    ),
+    "api_versions of --profile": (
+        case("[profile p]\napi_versions = x\n", credentials=f"[p]\n{KEYS}", argv=PROFILE_P),
+        _error("AttributeError"),
+        (),
+    ),
+    "api_versions of default, --profile fine": (
+        case(
+            "[default]\napi_versions = x\n[profile p]\n", credentials=f"[p]\n{KEYS}", argv=PROFILE_P
+        ),
+        _error("AttributeError"),
+        (),
+    ),
+    "api_versions of default beats ProfileNotFound": (
+        case("[default]\napi_versions = x\n", argv=["--profile", "nosuch", *GCI]),
+        _error("AttributeError"),
+        (),
+    ),
+    "api_versions beats a chain error": (
+        case("[default]\napi_versions = x\n", credentials="[default]\naws_access_key_id = A\n"),
+        _error("AttributeError"),
+        (),
+    ),
+    "api_versions of another profile (control)": (
+        case("[default]\nregion = us-east-1\n[profile p]\napi_versions = x\n"),
+        OK,
+        (),
+    ),
+    "environment names a missing profile, --profile fine (control)": (
+        case(
+            "[default]\napi_versions = x\n[profile p]\n",
+            credentials=f"[p]\n{KEYS}",
+            env={"AWS_PROFILE": "nosuch", "AWS_DEFAULT_PROFILE": "nosuch"},
+            argv=PROFILE_P,
+        ),
+        OK,
+        (),
+    ),
+    # defaults_mode: one of the modes, any case; after the chain, before the client.
+    "defaults_mode bogus": (
+        case("[default]\ndefaults_mode = bogus\n"),
+        _error("InvalidDefaultsMode"),
+        (),
+    ),
+    "defaults_mode empty": (
+        case("[default]\ndefaults_mode =\n"),
+        _error("InvalidDefaultsMode"),
+        (),
+    ),
+    "defaults_mode from the environment": (
+        case("[default]\n", env={"AWS_DEFAULTS_MODE": "bogus"}),
+        _error("InvalidDefaultsMode"),
+        (),
+    ),
+    "defaults_mode Standard (control)": (case("[default]\ndefaults_mode = Standard\n"), OK, ()),
+    "defaults_mode without credentials": (
+        case("[default]\ndefaults_mode = bogus\n", credentials=None),
+        _error("InvalidDefaultsMode"),
+        (),
+    ),
+    "a chain error comes before defaults_mode": (
+        case(
+            "[default]\ndefaults_mode = bogus\n", credentials="[default]\naws_access_key_id = A\n"
+        ),
+        _error("PartialCredentialsError"),
+        (),
+    ),
+    "defaults_mode unsigned": (
+        case(
+            "[default]\ndefaults_mode = bogus\n", credentials=None, argv=["--no-sign-request", *GCI]
+        ),
+        _error("InvalidDefaultsMode"),
+        (),
+    ),
+    # sts_regional_endpoints: exactly legacy or regional (empty: regional), for every service.
+    "sts_regional_endpoints bogus": (
+        case("[default]\nsts_regional_endpoints = bogus\n"),
+        _error("InvalidSTSRegionalEndpointsConfigError"),
+        (),
+    ),
+    "sts_regional_endpoints Regional": (
+        case("[default]\nsts_regional_endpoints = Regional\n"),
+        _error("InvalidSTSRegionalEndpointsConfigError"),
+        (),
+    ),
+    "sts_regional_endpoints for s3": (
+        case("[default]\nsts_regional_endpoints = bogus\n", argv=["s3", "ls"]),
+        _error("InvalidSTSRegionalEndpointsConfigError"),
+        (),
+    ),
+    "sts_regional_endpoints empty (control)": (
+        case("[default]\nsts_regional_endpoints =\n"),
+        OK,
+        (),
+    ),
+    "sts_regional_endpoints legacy (control)": (
+        case("[default]\nsts_regional_endpoints = legacy\n"),
+        OK,
+        (),
+    ),
+    # Both majors: compression size, checksums, account-id routing, S3 Express, auth schemes.
+    "compression size not a number": (
+        case("[default]\nrequest_min_compression_size_bytes = bogus\n"),
+        _error("InvalidConfigError"),
+        (),
+    ),
+    "compression size 0": (
+        case("[default]\nrequest_min_compression_size_bytes = 0\n"),
+        _error("InvalidConfigError"),
+        (),
+    ),
+    "compression size 1048577": (
+        case("[default]\nrequest_min_compression_size_bytes = 1048577\n"),
+        _error("InvalidConfigError"),
+        (),
+    ),
+    "compression size 1_0 (control: int() reads it)": (
+        case("[default]\nrequest_min_compression_size_bytes = 1_0\n"),
+        OK,
+        (),
+    ),
+    "request checksum bogus": (
+        case("[default]\nrequest_checksum_calculation = bogus\n"),
+        _error("InvalidChecksumConfigError"),
+        (),
+    ),
+    "response checksum from the environment": (
+        case("[default]\n", env={"AWS_RESPONSE_CHECKSUM_VALIDATION": "sometimes"}),
+        _error("InvalidChecksumConfigError"),
+        (),
+    ),
+    "request checksum WHEN_REQUIRED (control)": (
+        case("[default]\nrequest_checksum_calculation = WHEN_REQUIRED\n"),
+        OK,
+        (),
+    ),
+    "account id endpoint mode bogus": (
+        case("[default]\naccount_id_endpoint_mode = bogus\n"),
+        _error("InvalidConfigError"),
+        (),
+    ),
+    "account id endpoint mode unsigned (control)": (
+        case("[default]\naccount_id_endpoint_mode = bogus\n", argv=["--no-sign-request", *GCI]),
+        (None, None),
+        (),
+    ),
+    "s3 express flag bogus": (
+        case("[default]\ns3_disable_express_session_auth = yes\n"),
+        _error("InvalidConfigError"),
+        (),
+    ),
+    "s3 express flag TRUE (control)": (
+        case("[default]\ns3_disable_express_session_auth = TRUE\n"),
+        OK,
+        (),
+    ),
+    "auth scheme preference nested": (
+        case("[default]\nauth_scheme_preference =\n  a = b\n"),
+        _error("InvalidConfigError"),
+        (),
+    ),
+    "s3 addressing style bogus": (
+        case("[default]\ns3 =\n  addressing_style = bogus\n"),
+        _error("InvalidS3AddressingStyleError"),
+        (),
+    ),
+    "s3 addressing style path (control)": (
+        case("[default]\ns3 =\n  addressing_style = path\n"),
+        OK,
+        (),
+    ),
+    # Retries (v1 lists: legacy, standard, adaptive; exact case; at least one attempt).
+    "retry mode bogus": (
+        case("[default]\nretry_mode = bogus\n"),
+        _error("InvalidRetryModeError"),
+        ("AWS_RETRY_MODE",),
+    ),
+    "retry mode Standard": (
+        case("[default]\nretry_mode = Standard\n"),
+        _error("InvalidRetryModeError"),
+        ("AWS_RETRY_MODE",),
+    ),
+    "retry mode legacy (control)": (
+        case("[default]\nretry_mode = legacy\n"),
+        OK,
+        ("AWS_RETRY_MODE",),
+    ),
+    "max attempts bogus": (
+        case("[default]\nmax_attempts = bogus\n"),
+        _error("ValueError"),
+        ("AWS_MAX_ATTEMPTS",),
+    ),
+    "max attempts 0": (
+        case("[default]\nmax_attempts = 0\n"),
+        _error("InvalidMaxRetryAttemptsError"),
+        ("AWS_MAX_ATTEMPTS",),
+    ),
+    "max attempts nested": (
+        case("[default]\nmax_attempts =\n  a = b\n"),
+        _error("TypeError"),
+        ("AWS_MAX_ATTEMPTS",),
+    ),
+    # The instance metadata settings are read when the credential resolver is built: before
+    # any provider, even for unsigned requests and when the chain itself would fail.
+    "metadata timeout bogus": (
+        case("[default]\nmetadata_service_timeout = bogus\n"),
+        _error("ValueError"),
+        (),
+    ),
+    "metadata attempts unsigned": (
+        case("[default]\nmetadata_service_num_attempts =\n", argv=["--no-sign-request", *GCI]),
+        _error("ValueError"),
+        (),
+    ),
+    "metadata endpoint mode beats a chain error": (
+        case(
+            "[default]\nec2_metadata_service_endpoint_mode = ipv5\n",
+            credentials="[default]\naws_access_key_id = A\n",
+        ),
+        _error("InvalidIMDSEndpointModeError"),
+        (),
+    ),
+    "metadata endpoint mode IPv6 (control)": (
+        case("[default]\nec2_metadata_service_endpoint_mode = IPv6\n"),
+        OK,
+        (),
+    ),
+    # Two at once: the CLI's order decides.
+    "s3 empty after checksum": (
+        case("[default]\ns3 =\nrequest_checksum_calculation = x\n"),
+        _error("InvalidChecksumConfigError"),
+        (),
+    ),
+    "defaults_mode before checksum": (
+        case("[default]\ndefaults_mode = x\nrequest_checksum_calculation = x\n"),
+        _error("InvalidDefaultsMode"),
+        (),
+    ),
+    "max attempts before retry mode": (
+        case("[default]\nretry_mode = x\nmax_attempts = 0\n"),
+        _error("InvalidMaxRetryAttemptsError"),
+        ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"),
+    ),
+    "compression before express": (
+        case(
+            "[default]\ns3_disable_express_session_auth = x\nrequest_min_compression_size_bytes = 0\n"
+        ),
+        _error("InvalidConfigError"),
+        (),
+    ),
+    "retry mode before sts_regional_endpoints": (
+        case("[default]\nsts_regional_endpoints = x\nretry_mode = x\n"),
+        _error("InvalidRetryModeError"),
+        ("AWS_RETRY_MODE",),
+    ),
+    "SSO token provider before defaults_mode": (
+        case("[default]\nsso_session = nosuch\ndefaults_mode = x\n"),
+        _error("InvalidConfigError"),
+        (),
+    ),
+    "metadata settings before api_versions": (
+        case(
+            "[profile p]\napi_versions = x\nmetadata_service_timeout = bogus\n",
+            credentials=f"[p]\n{KEYS}",
+            argv=PROFILE_P,
+        ),
+        _error("ValueError"),
+        (),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_client_configuration_matches_the_real_cli(name: str) -> None:
+    scn, expected, drop_env = CASES[name]
+    truth, predicted = outcomes(scn, drop_env)
+    assert truth == expected, f"the real CLI: {truth}, expected {expected}\n{scn.describe()}"
+    assert predicted == truth, f"awsguard {predicted}, the CLI {truth}\n{scn.describe()}"
+
+
+# -- CLI v2: from its source (see the module docstring) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "setting",
+    ["api_versions = x", "defaults_mode = bogus", "sts_regional_endpoints = bogus"],
+)
+def test_v2_ignores_the_v1_only_settings(setting: str) -> None:
+    with oracle.materialize(case(f"[default]\n{setting}\n")) as m:
+        v1 = resolve(list(m.argv), dict(m.env), major=1, crt=True)
+        v2 = resolve(list(m.argv), dict(m.env), major=2, crt=True)
+    assert v1.error is not None  # the same file does break v1
+    assert (v2.source, v2.error) == ("shared-credentials-file", None)
+
+
+def test_v2_retry_modes() -> None:
+    """v2's Config takes standard or adaptive only: legacy, fine in v1, fails in v2."""
+    with oracle.materialize(case("[default]\nretry_mode = legacy\n")) as m:
+        v1 = resolve(list(m.argv), dict(m.env), major=1, crt=True)
+        v2 = resolve(list(m.argv), dict(m.env), major=2, crt=True)
+    assert (v1.source, v1.error) == OK
+    assert v2.error is not None and v2.error.code == "InvalidRetryModeError"
