@@ -963,3 +963,18 @@ def test_extra_empty_s3_setting_breaks_every_client() -> None:
         "TypeError",
     )
     expect(scenario(config="[default]\ns3 = path\n", credentials=keys), "shared-credentials-file")
+
+
+@pytest.mark.parametrize("where", ["program", "argument"])
+def test_extra_credential_process_with_a_nul_byte(where: str) -> None:
+    """A NUL byte anywhere in the command: ``subprocess.Popen`` raises ValueError before it
+    starts anything (awsguard used to crash on it in the program's name, and to predict success
+    for one in an argument). Control: the same command without it runs."""
+    words = PROCESS.split(" ", 1)
+    command = (
+        f"{words[0][:-1]}\x00{words[0][-1]} {words[1]}"
+        if where == "program"
+        else f"{words[0]} \x00{words[1]}"
+    )
+    expect(scenario(config=f"[default]\ncredential_process = {command}\n"), None, "ValueError")
+    expect(scenario(config=f"[default]\ncredential_process = {PROCESS}\n"), "custom-process")

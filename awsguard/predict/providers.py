@@ -812,6 +812,9 @@ def process(ctx: Context, req: Request) -> Found | str:
             raise CliError("ValueError", str(exc), setting.origin) from None
     if not words:
         raise CliError("IndexError", "credential_process is empty", setting.origin)
+    if any("\x00" in word for word in words):
+        # subprocess.Popen refuses it before it starts anything.
+        raise CliError("ValueError", "embedded null byte", setting.origin)
     problem = _exec_problem(words[0], ctx.environ)
     if problem is not None:
         raise CliError(problem, f"credential_process cannot be started: {words[0]}", setting.origin)
