@@ -12,7 +12,6 @@ without running ``aws --version``, and PATH has no ``aws``.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
+import logincache
 import shimkit
 
 VENV_BIN = Path(sys.executable).parent
@@ -207,7 +207,7 @@ def wait_until(check: Callable[[], bool], what: str, timeout: float = 60.0) -> N
 
 
 def login_cache_path(home: Path, arn: str = LOGIN_ARN) -> Path:
-    return home / ".aws" / "login" / "cache" / f"{hashlib.sha256(arn.encode()).hexdigest()}.json"
+    return logincache.path(home, arn)
 
 
 def records(data: bytes) -> list[bytes]:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
-import hashlib
 import ipaddress
 import json
 import os
@@ -44,6 +43,8 @@ import urllib.request
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+import logincache  # tests/: the one writer of login caches
 
 ACCOUNT_A = "000000000000"
 ACCOUNT_B = "999999999999"
@@ -247,35 +248,26 @@ def _text(root: ET.Element, tag: str) -> str:
 
 
 def login_cache_path(home: Path, login_session: str) -> Path:
-    """Where `aws login` caches a session: ``~/.aws/login/cache/<sha256 of the ARN>.json``
-    (botocore/utils.py ``generate_login_cache_key``)."""
-    digest = hashlib.sha256(login_session.encode("utf-8")).hexdigest()
-    return home / ".aws" / "login" / "cache" / f"{digest}.json"
+    """Where `aws login` caches a session (tests/logincache.py)."""
+    return logincache.path(home, login_session)
 
 
 def login_cache_document(key: AccessKey, *, hours: float = 6) -> dict[str, object]:
-    """The cache file `aws login` writes (tests/oracle.py ``login_token``), holding ``key``.
+    """The cache file `aws login` writes (tests/logincache.py), holding ``key``.
 
     The expiry is hours ahead: botocore refreshes credentials within 15 minutes of expiry
-    (an advisory refresh would call the signin service), so the CLI uses these as they are. The
-    refresh fields are placeholders: nothing here is ever refreshed. moto ignores the session
-    token and serves the request as the key's user.
+    (an advisory refresh would call the signin service), so the CLI uses these as they are.
+    moto ignores the session token and serves the request as the key's user.
     """
     expires = datetime.datetime.now(datetime.UTC) + datetime.timedelta(hours=hours)
-    return {
-        "accessToken": {
-            "accessKeyId": key.access_key_id,
-            "secretAccessKey": key.secret_access_key,
-            "sessionToken": "stsd-login-session-token",
-            "accountId": key.account,
-            "expiresAt": expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        },
-        "tokenType": "aws_sigv4",
-        "clientId": "arn:aws:signin:::devtools/same-device",
-        "refreshToken": "stsd-refresh-token",
-        "idToken": "stsd.id.token",
-        "dpopKey": "-----BEGIN EC PRIVATE KEY-----\nstsd-not-a-key\n-----END EC PRIVATE KEY-----\n",
-    }
+    return logincache.document(
+        key.account,
+        access_key_id=key.access_key_id,
+        secret_access_key=key.secret_access_key,
+        session_token="stsd-login-session-token",
+        expires_at=expires.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        refresh_token="stsd-refresh-token",
+    )
 
 
 def credentials_text(key: AccessKey | None, profile: str = PROFILE) -> str:

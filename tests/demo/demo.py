@@ -22,7 +22,6 @@ CLI's interpreter refuses any other connection). Secrets are never printed. The 
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -32,7 +31,6 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
-from types import ModuleType
 
 VENV_BIN = Path(sys.executable).parent
 AWS = VENV_BIN / "aws"
@@ -41,21 +39,11 @@ SYSTEM_PATH = [Path("/usr/bin"), Path("/bin")]
 BLOCKED = 77
 
 
-def load_stsd() -> ModuleType:
-    """tests/stsd.py, by path (the demo is a script, not part of a package)."""
-    path = Path(__file__).resolve().parent.parent / "stsd.py"
-    spec = importlib.util.spec_from_file_location("stsd", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["stsd"] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
-
-
-stsd = load_stsd()
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import demo_fix  # noqa: E402  (the demo's steps, beside this script)
+# The demo is a script: its helpers are tests/stsd.py (the local STS) and its own steps beside it.
+sys.path[:0] = [str(Path(__file__).resolve().parents[1]), str(Path(__file__).resolve().parent)]
+import demo_fix  # noqa: E402
 import demo_verify  # noqa: E402
+import stsd  # noqa: E402
 
 
 def styled(text: str, code: str) -> str:
