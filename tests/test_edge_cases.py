@@ -978,3 +978,28 @@ def test_extra_credential_process_with_a_nul_byte(where: str) -> None:
     )
     expect(scenario(config=f"[default]\ncredential_process = {command}\n"), None, "ValueError")
     expect(scenario(config=f"[default]\ncredential_process = {PROCESS}\n"), "custom-process")
+
+
+def test_extra_role_source_steps_say_where_they_matched() -> None:
+    """The role's source profile has keys (credentials file, line 2) and a login session: the
+    source step that matched carries that origin, so the login-shadowed fix names the file and
+    the section instead of a generic "remove the other settings"."""
+    scn = scenario(
+        config=f"[default]\nrole_arn = arn:aws:iam::123456789012:role/R\nsource_profile = src\n"
+        f"[profile src]\nlogin_session = {ARN}\n",
+        credentials=f"[src]\n{KEYS}",
+        files=LOGIN_CACHE,
+    )
+    expect(scn, "assume-role")
+    with oracle.materialize(scn) as m:
+        from awsguard.judge import policy
+        from awsguard.predict.resolver import resolve
+
+        res = resolve(list(m.argv), dict(m.env), major=2, crt=True)
+        matched = [s for s in res.source_steps if s.status == "matched"]
+        assert [(s.provider, s.origin) for s in matched] == [
+            ("shared-credentials-file", f"{m.home}/.aws/credentials:2")
+        ]
+        findings, _ = policy.judge(res, m.env)
+    fixes = [f.fix for f in findings if f.rule == "login-shadowed"]
+    assert len(fixes) == 1 and "[src]" in fixes[0] and ".aws/credentials" in fixes[0], fixes

@@ -444,7 +444,7 @@ def _assume(ctx: Context, first: str, chain: RoleChain) -> Found:
             chain.source_profile = source
             # A source profile's own chain: the profile providers, environment variables off.
             walked = walk(ctx, PROFILE_TABLE, Request(source, disable_env=True))
-            chain.source_steps = [Step(st.provider, st.status, st.why) for st in walked.steps]
+            chain.source_steps = walked.steps
             if walked.error is not None:
                 raise walked.error
             if walked.found is None:
