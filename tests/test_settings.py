@@ -673,3 +673,25 @@ def test_marshal_helpers_round_trip_and_refuse_untrusted_files(tmp_path):
     memo.write_marshal(str(tmp_path / "bad.marshal"), object())
     assert not (tmp_path / "bad.marshal").exists()
     assert [p.name for p in (tmp_path / "deep").iterdir()] == ["x.marshal"]
+
+
+@pytest.mark.parametrize("opener, closer", [("[", "]"), ("{a = ", "}")])
+def test_a_deeply_nested_policy_file_is_a_bad_setting(tmp_path, opener, closer):
+    """tomllib recurses into nested values: a hostile file must be a clear error, never an
+    internal error (which the shim would turn into running aws unchecked)."""
+    path = tmp_path / "config.toml"
+    path.write_text("x = " + opener * 5000 + "1" + closer * 5000 + "\n")
+    environ = {"HOME": str(tmp_path), "AWSGUARD_CONFIG": str(path)}
+    with pytest.raises(settings.SettingsError, match="nests arrays or tables too deeply"):
+        settings.load(environ)
+    # Negative control: the same shape, shallow, gets as far as the unknown setting.
+    path.write_text("x = " + opener * 3 + "1" + closer * 3 + "\n")
+    with pytest.raises(settings.SettingsError, match="unknown setting x"):
+        settings.load(environ)
+
+
+def test_a_huge_policy_file_is_refused(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("# padding\n" * 200_000 + 'mode = "warn"\n')
+    with pytest.raises(settings.SettingsError, match="larger than 1 MiB"):
+        settings.load({"HOME": str(tmp_path), "AWSGUARD_CONFIG": str(path)})

@@ -293,15 +293,21 @@ def _read_policy(path: str, cache_dir: str | None, *, explicit: bool = False) ->
     return by_file(cache_dir, _CACHE_TAG, path, identity, lambda: _parse_policy(path))
 
 
+_POLICY_MAX_BYTES = 1 << 20
+
+
 def _parse_policy(path: str) -> _Parsed:
     import tomllib
 
     from awsguard.host.fileio import read_regular
 
     try:
-        got = read_regular(path)  # a FIFO swapped in after the stat must not hang aws
+        # A FIFO swapped in after the stat must not hang aws; a policy file is a few lines.
+        got = read_regular(path, _POLICY_MAX_BYTES + 1)
         if got is None:
             raise SettingsError(f"the policy file {_where(path)} is not a regular file")
+        if len(got[0]) > _POLICY_MAX_BYTES:
+            raise SettingsError(f"the policy file {_where(path)} is larger than 1 MiB")
         data = tomllib.loads(got[0].decode("utf-8"))
     except OSError as exc:
         raise SettingsError(
@@ -312,6 +318,12 @@ def _parse_policy(path: str) -> _Parsed:
     except tomllib.TOMLDecodeError as exc:
         # tomllib's messages name a position, never the file's text.
         raise SettingsError(f"the policy file {_where(path)} is not valid TOML: {exc}") from None
+    except RecursionError:
+        # tomllib recurses into nested arrays and inline tables; the interpreter's limit bounds
+        # it, and no setting nests: say so instead of failing inside awsguard.
+        raise SettingsError(
+            f"the policy file {_where(path)} nests arrays or tables too deeply"
+        ) from None
     where = _where(path)
     mode: str | None = None
     rules: dict[str, str] = {}
