@@ -33,11 +33,15 @@ from pathlib import Path
 
 import botocore.credentials
 import oracle
+import pytest
 from conftest import examples
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from awsguard.commands import fix
+
+# Real botocore on every generated file: 13 s under the dev profile; `make test` runs it.
+pytestmark = [pytest.mark.oracle, pytest.mark.slow]
 
 KEY_OPTIONS = (
     "aws_access_key_id",

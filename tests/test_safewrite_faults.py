@@ -35,6 +35,9 @@ from fixkit import Home
 
 from awsguard.host.safewrite import STEPS
 
+# A process per fault, most under strace: half a minute in all; `make test` runs them.
+pytestmark = pytest.mark.slow
+
 PROFILE = "test_user"
 FIX = ("--profile", PROFILE, "--yes")
 
