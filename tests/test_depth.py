@@ -33,6 +33,7 @@ import oracle
 import pytest
 import strategies
 import test_real_cli as realcli
+from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -302,7 +303,7 @@ def test_a_cache_the_cli_never_reads_changes_nothing(depth: int) -> None:
     assert policy.judge(deep, {})[1] == policy.judge(well_formed, {})[1] == "block"
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=examples(ci=12), deadline=None)
 @given(
     depth=st.integers(JSON_V1 - 6, JSON_V1 + 6),
     kinds=st.lists(st.sampled_from(["[", "{"]), min_size=1, max_size=3),
