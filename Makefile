@@ -31,9 +31,11 @@ update-deps: ## resolve the dev install afresh in a scratch venv and rewrite con
 	"$$tmp/venv/bin/python" -m pip install --quiet --disable-pip-version-check -e '.[dev]' hatchling; \
 	{ sed '/^[^#]/,$$d' $(LOCK); \
 	  "$$tmp/venv/bin/python" -m pip freeze --all --exclude-editable | LC_ALL=C sort -f; } > "$$tmp/lock"; \
-	diff -u $(LOCK) "$$tmp/lock" || true; \
-	cp "$$tmp/lock" $(LOCK); \
-	echo "$(LOCK) rewritten; run make install, make lint and make test before committing it"
+	if cmp -s $(LOCK) "$$tmp/lock"; then echo "$(LOCK) is up to date"; else \
+	  diff -u $(LOCK) "$$tmp/lock" || true; \
+	  cp "$$tmp/lock" $(LOCK); \
+	  echo "$(LOCK) rewritten; run make install, make lint and make test before committing it"; \
+	fi
 
 test: install ## every test, Hypothesis ci profile (the full example budget); what CI runs
 	HYPOTHESIS_PROFILE=ci $(PY) -m pytest
