@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import NoReturn
 
+    from awsguard.host.realcli import Semantics
     from awsguard.judge.policy import Finding
     from awsguard.judge.settings import Settings
     from awsguard.predict.argv import CliArgs
@@ -41,9 +42,6 @@ _SSO_BOOTSTRAP = frozenset({"login", "logout"})
 # The mode of the settings once they are loaded (the policy file's `mode`, or AWSGUARD_MODE):
 # an internal error after that point follows it.  Before, only AWSGUARD_MODE can say "strict".
 _mode_in_force: str | None = None
-
-
-DEFAULT_TIMEOUT = 2.0  # seconds a decision may take (AWSGUARD_TIMEOUT); then aws runs unchecked
 
 
 class _TimedOut(BaseException):
@@ -82,7 +80,10 @@ def main(self_path: str | None = None) -> NoReturn:
         os._exit(errors.INTERRUPTED)
     except _TimedOut:  # a huge or slow file: never make aws wait for the guard
         strict = environ.get("AWSGUARD_MODE") == "strict" or _mode_in_force == "strict"
-        why = f"awsguard: could not decide within {_timeout(environ):g} s (AWSGUARD_TIMEOUT)"
+        why = (
+            f"awsguard: could not decide within {_timeout(environ):g} s of CPU time "
+            "(AWSGUARD_TIMEOUT)"
+        )
         if strict:
             text = f"{why}; blocked because of strict mode (AWSGUARD=off aws … runs it unchecked)"
             code = errors.BLOCKED
@@ -170,7 +171,7 @@ def _decide(
     cache_dir: str | None,
 ) -> tuple[str, int | None, bool]:
     """The full decision: (stderr text, exit code or None, whether it may be remembered)."""
-    from awsguard.host import realcli
+    from awsguard.host import findaws, realcli
     from awsguard.judge import settings
 
     # Commands that are never judged need no version probe: `aws --version` is what the probe
@@ -182,16 +183,18 @@ def _decide(
     try:
         # The version probe (on its first call only) has a timeout of its own.
         left = _arm(0)
-        info = realcli.cli_info(real, environ, cache_dir=cache_dir)
+        sem = realcli.semantics(environ, probe=True, path=real, cache_dir=cache_dir)
         _arm(left)
-        major = realcli.major_override(environ) or info.major
-    except realcli.RealCliError as exc:  # a bad AWSGUARD_CLI_MAJOR: a bad setting like any other
+    except findaws.RealCliError as exc:  # a bad AWSGUARD_CLI_MAJOR: a bad setting like any other
         text, code = _bad_setting(errors.AwsGuardError(str(exc)), environ)
         return text, code, False
-    args = parsed[0] if major == 1 else parsed[1]
-    if args.usage_error or _never_judged(args, argv):
-        if args.command == "login" and not args.usage_error:
-            return _login_preflight(argv, environ, major, info.crt), None, False
+    # The majors whose rules judge this command line (a wrapper that may run either CLI: both).
+    runs = [m for m in sem.majors if not parsed[m - 1].usage_error]
+    majors = [m for m in runs if not _never_judged(parsed[m - 1], argv)]
+    if not majors:
+        logins = [m for m in runs if parsed[m - 1].command == "login"]
+        if logins:
+            return _login_preflight(argv, environ, sem, logins), None, False
         return "", None, True
     try:
         config = settings.load(environ, cache_dir=cache_dir)
@@ -202,13 +205,26 @@ def _decide(
     _mode_in_force = config.mode
     if config.off:
         return "", None, True
+    if "AWSGUARD_TEST_FAULT" in environ:  # the tests' fault injection (awsguard.host.faults)
+        from awsguard.host.faults import faults
+
+        hook = faults(environ, ("decide",))
+        if hook is not None:
+            hook("decide")
     from awsguard.judge import policy
     from awsguard.predict.resolver import resolve
 
-    res = resolve(argv, environ, major=major, crt=info.crt, cache_dir=cache_dir)
-    if res.error is not None and res.error.code in _LEFT_TO_THE_CLI:
-        return "", None, True  # the CLI reports these itself, better than we could
-    findings, verdict = policy.judge(res, environ, settings=config)
+    judged = []
+    for major in majors:
+        res = resolve(argv, environ, major=major, crt=sem.crt(major), cache_dir=cache_dir)
+        if res.error is not None and res.error.code in _LEFT_TO_THE_CLI:
+            continue  # the CLI reports these itself, better than we could
+        findings, verdict = policy.judge(res, environ, settings=config)
+        judged.append((_VERDICTS.index(verdict), res, findings, verdict))
+    if not judged:
+        return "", None, True
+    # Under both CLIs' rules the stricter verdict wins (the first major on a tie).
+    _, res, findings, verdict = max(judged, key=lambda j: j[0])
     shown = [f for f in findings if f.severity in ("warn", "block")]
     style = _style(environ)
     if verdict == "block":
@@ -220,6 +236,8 @@ def _decide(
         return "", None, False  # the warning, if any, was shown with the question
     return text, None, not text
 
+
+_VERDICTS = ("allow", "warn", "block")
 
 # Errors the real CLI reports itself before it makes a call: leave the words to it.
 _LEFT_TO_THE_CLI = frozenset({"ProfileNotFound", "ConfigParseError", "UsageError"})
@@ -263,29 +281,56 @@ def _real_aws(environ: Mapping[str, str], self_path: str | None) -> str:
 
 
 def _timeout(environ: Mapping[str, str]) -> float:
-    """``AWSGUARD_TIMEOUT`` in seconds (a positive number), else the default."""
-    try:
-        value = float(environ.get("AWSGUARD_TIMEOUT", ""))
-    except ValueError:
-        return DEFAULT_TIMEOUT
-    return value if 0 < value < 3600 else DEFAULT_TIMEOUT
+    """``AWSGUARD_TIMEOUT``: CPU seconds (a bad value is reported with the other settings)."""
+    from awsguard.judge.settings import timeout
+
+    return timeout(environ)
 
 
 def _arm(seconds: float) -> float:
-    """Raise _TimedOut after ``seconds`` (0: never); returns what was left of the previous
-    deadline.  Uses SIGALRM through ``_signal`` (``signal`` imports enum)."""
+    """Raise _TimedOut once the decision has used ``seconds`` of CPU time (0: never); returns
+    what was left of the previous deadline.
+
+    The clock is the process's own CPU time (``ITIMER_PROF``: user + system), never the wall
+    clock: a process that is starved on a busy machine, or stopped (SIGSTOP, a suspended
+    terminal), uses none, so the guard never stands down because the machine was busy.
+
+    The exception is only raised where it can travel.  Not inside the import machinery, whose
+    weakref callbacks cannot pass an exception on (Python prints "Exception ignored" and the
+    decision carries on), nor in a finaliser or weakref callback, nor in the file writer and the
+    input tape, whose clean-up must run whole: a signal that arrives there re-arms a 1 ms timer
+    and tries again.  Uses ``_signal`` (``signal`` imports enum).
+    """
     import _signal  # type: ignore[import-not-found]
 
     if seconds > 0:
 
         def expired(signum: int, frame: object) -> None:
-            raise _TimedOut
+            code = getattr(frame, "f_code", None)
+            where = getattr(code, "co_filename", "")
+            if not (
+                where.startswith("<frozen")  # the import machinery and its lock callbacks
+                or where.endswith(_NEVER_INTERRUPTED)
+                or getattr(code, "co_name", "") == "__del__"
+            ):
+                raise _TimedOut
+            _signal.setitimer(_signal.ITIMER_PROF, 0.001)  # try again a moment later
 
-        _signal.signal(_signal.SIGALRM, expired)
-    left, _ = _signal.setitimer(_signal.ITIMER_REAL, seconds)
+        _signal.signal(_signal.SIGPROF, expired)
+    left, _ = _signal.setitimer(_signal.ITIMER_PROF, seconds)
     if seconds <= 0:
-        _signal.signal(_signal.SIGALRM, _signal.SIG_DFL)  # nothing pending is carried into aws
+        _signal.signal(_signal.SIGPROF, _signal.SIG_DFL)  # nothing pending is carried into aws
     return float(left)
+
+
+# Code the deadline never interrupts (an exception there is swallowed, or would cut a clean-up
+# short): weakref callbacks of the standard library, awsguard's file writer and input tape.
+_NEVER_INTERRUPTED = (
+    os.sep + "weakref.py",
+    os.sep + "_weakrefset.py",
+    os.sep + "awsguard" + os.sep + "host" + os.sep + "fileio.py",
+    os.sep + "awsguard" + os.sep + "host" + os.sep + "record.py",
+)
 
 
 def _depth(environ: Mapping[str, str]) -> int:
@@ -370,19 +415,22 @@ def _bad_setting(exc: errors.AwsGuardError, environ: Mapping[str, str]) -> tuple
 
 
 def _login_preflight(
-    argv: list[str], environ: Mapping[str, str], major: int | None, crt: bool | None
+    argv: list[str], environ: Mapping[str, str], sem: Semantics, majors: list[int]
 ) -> str:
     """``aws login``: warn when the profile's other credentials will shadow the new session."""
     from awsguard.predict.resolver import resolve
     from awsguard.present import report
 
-    try:
-        res = resolve(argv, environ, major=major, crt=crt)
-    except Exception:
-        return ""
-    if res.error is not None:
-        return ""
-    return report.login_preflight(res, environ, _style(environ))
+    for major in majors:
+        try:
+            res = resolve(argv, environ, major=major, crt=sem.crt(major))
+        except Exception:
+            continue
+        if res.error is None:
+            text = report.login_preflight(res, environ, _style(environ))
+            if text:
+                return text
+    return ""
 
 
 def _confirm(

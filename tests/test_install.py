@@ -16,7 +16,7 @@ import pytest
 
 from awsguard import __version__
 from awsguard.host import launcher
-from awsguard.host.realcli import SHIM_MARKER
+from awsguard.host.findaws import SHIM_MARKER
 
 AWSGUARD = str(Path(sys.executable).parent / "awsguard")  # the console script of this venv
 HANG_GUARD = 60  # seconds; only a guard against a hang, never a measurement

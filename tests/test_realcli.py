@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import marshal
 import os
 import stat
 import subprocess
@@ -18,17 +17,15 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pytest_mock import MockerFixture
 
-from awsguard.host import realcli
+from awsguard.host import memo, realcli
 from awsguard.host.dirs import default_cache_dir
+from awsguard.host.findaws import SHIM_MARKER, RealCliError, find_real_aws
 from awsguard.host.realcli import (
-    SHIM_MARKER,
     CliInfo,
-    RealCliError,
     cli_info,
-    find_real_aws,
-    major_for_semantics,
     parse_version_output,
     python_interpreter,
+    semantics,
 )
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -111,13 +108,13 @@ def real_probe(tmp_path_factory: pytest.TempPathFactory) -> tuple[CliInfo, str, 
 
 
 def test_real_aws_is_v1_with_crt(real_probe: tuple[CliInfo, str, dict[str, str]]) -> None:
-    info, _, _ = real_probe
+    info, cache_dir, environ = real_probe
     assert info.path == REAL_AWS
     assert info.major == 1
     assert info.version == dist_version("awscli")  # awscli.__version__
     assert info.crt is True
     assert info.botocore is not None and info.botocore[0].isdigit()
-    assert major_for_semantics(info) == 1
+    assert semantics(environ, probe=False, path=REAL_AWS, cache_dir=cache_dir).majors == (1,)
 
 
 def test_real_aws_broken_config_would_break_a_naive_probe(
@@ -161,7 +158,7 @@ def test_v2_stub(tmp_path: Path, env: dict[str, str], cache: str) -> None:
     aws = sh_stub(tmp_path / "bin" / "aws", V2_LINE)
     info = cli_info(str(aws), env, cache_dir=cache)
     assert (info.version, info.major, info.crt, info.botocore) == ("2.32.0", 2, True, None)
-    assert major_for_semantics(info) == 2
+    assert semantics(env, probe=False, path=str(aws), cache_dir=cache).major == 2
     # v2 bundles awscrt and its botocore has no BOTO_DISABLE_CRT switch.
     assert cli_info(str(aws), {**env, "BOTO_DISABLE_CRT": "true"}, cache_dir=cache).crt is True
 
@@ -205,17 +202,17 @@ def test_v1_crt_from_version_line(
     ],
 )
 def test_garbage_output_gives_unknown(tmp_path: Path, env: dict[str, str], output: str) -> None:
-    info = cli_info(str(sh_stub(tmp_path / "aws", output)), env, cache_dir=None)
+    aws = str(sh_stub(tmp_path / "aws", output))
+    info = cli_info(aws, env, cache_dir=None)
     assert (info.version, info.major, info.crt) == (None, None, None)
-    assert major_for_semantics(info) == 2
+    assert semantics(env, probe=True, path=aws, cache_dir=None).major == 2  # unknown: v2 rules
 
 
 def test_unknown_major_keeps_version(tmp_path: Path, env: dict[str, str]) -> None:
-    info = cli_info(
-        str(sh_stub(tmp_path / "aws", "aws-cli/3.0.0 Python/3.14")), env, cache_dir=None
-    )
+    aws = str(sh_stub(tmp_path / "aws", "aws-cli/3.0.0 Python/3.14"))
+    info = cli_info(aws, env, cache_dir=None)
     assert (info.version, info.major, info.crt) == ("3.0.0", None, None)
-    assert major_for_semantics(info) == 2
+    assert semantics(env, probe=True, path=aws, cache_dir=None).major == 2
 
 
 def test_version_from_a_later_line(tmp_path: Path, env: dict[str, str]) -> None:
@@ -332,7 +329,7 @@ def test_cache_file_mode_and_layout(tmp_path: Path, env: dict[str, str], cache: 
     path = Path(cache) / realcli.CACHE_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert sorted(os.listdir(cache)) == [realcli.CACHE_FILE]  # no temp file left behind
-    data = marshal.loads(path.read_bytes())
+    data = memo.read_marshal(str(path), derived=True)
     entry = data["entries"][os.path.realpath(aws)]
     assert (entry["version"], entry["major"]) == ("2.32.0", 2)
     st_ = os.stat(aws)
@@ -409,7 +406,7 @@ def test_cache_is_bounded(tmp_path: Path, env: dict[str, str], cache: str) -> No
     ]
     for aws in stubs:
         cli_info(str(aws), env, cache_dir=cache)
-    entries = marshal.loads((Path(cache) / realcli.CACHE_FILE).read_bytes())["entries"]
+    entries = memo.read_marshal(str(Path(cache) / realcli.CACHE_FILE))["entries"]
     assert len(entries) == realcli._CACHE_MAX_ENTRIES
     assert os.path.realpath(stubs[-1]) in entries and os.path.realpath(stubs[0]) not in entries
 
@@ -421,9 +418,9 @@ def test_failed_probe_is_retried_later(tmp_path: Path, env: dict[str, str], cach
     cli_info(str(aws), env, cache_dir=cache)
     assert runs(counter) == 1
     path = Path(cache) / realcli.CACHE_FILE
-    data = marshal.loads(path.read_bytes())
+    data = memo.read_marshal(str(path), derived=True)
     data["entries"][os.path.realpath(aws)]["at"] -= realcli._RETRY_FAILED_AFTER + 1
-    path.write_bytes(marshal.dumps(data))
+    memo.write_marshal(str(path), data)
     cli_info(str(aws), env, cache_dir=cache)
     assert runs(counter) == 2
 
@@ -460,12 +457,16 @@ def test_corrupt_cache_is_ignored_and_replaced(
     )
     content = content.replace("AT", str(int(time.time())))
     os.makedirs(cache)
-    # The layouts are written as JSON above for reading; the cache holds them in marshal.
+    # The layouts are written as JSON above for reading; the cache holds them in awsguard's
+    # marshal framing.  What is not even a value is written raw: garbage in the file.
+    target = Path(cache) / realcli.CACHE_FILE
     try:
-        raw = marshal.dumps(json.loads(content))
+        memo.write_marshal(str(target), json.loads(content))
     except (ValueError, RecursionError):
-        raw = content.encode("utf-8", "surrogateescape")  # not even a value: raw garbage
-    (Path(cache) / realcli.CACHE_FILE).write_bytes(raw)
+        target.write_bytes(content.encode("utf-8", "surrogateescape"))
+    # The raw bytes of a marshal list header claiming a billion items: refused unparsed.
+    if content == "[" * 10_000:
+        assert memo.read_marshal(str(target)) is None
     info = cli_info(str(aws), env, cache_dir=cache)
     assert (info.version, info.major) == ("2.32.0", 2)
     assert runs(counter) == 1
@@ -491,7 +492,7 @@ def test_hand_made_valid_cache_is_trusted(tmp_path: Path, env: dict[str, str], c
     }
     os.makedirs(cache)
     data = {"schema": 1, "entries": {os.path.realpath(aws): entry}}
-    (Path(cache) / realcli.CACHE_FILE).write_bytes(marshal.dumps(data))
+    memo.write_marshal(str(Path(cache) / realcli.CACHE_FILE), data)
     assert cli_info(str(aws), env, cache_dir=cache).version == "2.99.0"
     assert runs(counter) == 0
 
@@ -955,7 +956,8 @@ def test_cache_hit_imports_nothing_heavy(tmp_path: Path, env: dict[str, str], ca
         "before = set(sys.modules)\n"
         "from awsguard.host import realcli\n"
         "env = {'PATH': sys.argv[2], 'HOME': sys.argv[4]}\n"
-        "aws = realcli.find_real_aws(env, skip_dirs=['/nonexistent'], self_paths=[sys.argv[0]])\n"
+        "from awsguard.host import findaws\n"
+        "aws = findaws.find_real_aws(env, skip_dirs=['/nonexistent'], self_paths=[sys.argv[0]])\n"
         "info = realcli.cli_info(aws, env, cache_dir=sys.argv[3])\n"
         "assert info.version == '2.32.0', info\n"
         "print(' '.join(sorted(set(sys.modules) - before)))\n"

@@ -34,6 +34,7 @@ from hypothesis import strategies as st
 
 from awsguard.errors import AwsGuardError
 from awsguard.host import safewrite
+from awsguard.host.faults import faults
 from awsguard.predict import inifile
 from awsguard.present import diff
 
@@ -489,15 +490,18 @@ def test_directory_lock_excludes_a_second_editor(tmp_path: Path) -> None:
 
 
 def test_faults_hook_is_none_when_unset() -> None:
-    assert safewrite.faults({}) is None
-    hook = safewrite.faults({"AWSGUARD_TEST_FAULT": "rename:EXDEV"})
+    assert faults({}, safewrite.STEPS) is None
+    hook = faults({"AWSGUARD_TEST_FAULT": "rename:EXDEV"}, safewrite.STEPS)
     assert hook is not None
     hook("temp-open")  # other steps pass
     with pytest.raises(OSError) as caught:
         hook("rename")
     assert caught.value.errno == 18
+    # The variable is shared by every hooked program: another one's steps are not ours ...
+    assert faults({"AWSGUARD_TEST_FAULT": "decide:raise"}, safewrite.STEPS) is None
+    # ... but a malformed item is an error, not silently nothing.
     with pytest.raises(AwsGuardError):
-        safewrite.faults({"AWSGUARD_TEST_FAULT": "no-such-step:EIO"})
+        faults({"AWSGUARD_TEST_FAULT": "rename"}, safewrite.STEPS)
 
 
 WATCHED = textwrap.dedent(

@@ -435,11 +435,11 @@ class Doctor:
     # -- the real CLI ---------------------------------------------------------------------------
 
     def check_cli(self) -> None:
-        from awsguard.host import dirs, realcli
+        from awsguard.host import dirs, findaws, realcli
 
         try:
-            path = realcli.find_real_aws(self.environ, skip_dirs=[dirs.shim_bin_dir(self.environ)])
-        except realcli.RealCliError as exc:
+            path = findaws.find_real_aws(self.environ, skip_dirs=[dirs.shim_bin_dir(self.environ)])
+        except findaws.RealCliError as exc:
             self.add("cli-found", FAIL, exc.message, "fix or unset AWSGUARD_AWS")
             return
         if path is None:

@@ -14,25 +14,25 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from typing import TextIO
 
-    from awsguard.host.realcli import CliInfo
+    from awsguard.host.realcli import CliInfo, Semantics
 
 
 def discover_cli(environ: Mapping[str, str]) -> tuple[CliInfo | None, int | None, bool | None]:
-    """The real aws (or None), the major version whose rules apply, and whether it has awscrt."""
-    from awsguard.host import dirs, realcli
+    """The real aws (or None), the major version whose rules apply, and whether it has awscrt
+    (:func:`awsguard.host.realcli.semantics`, for commands that follow one major)."""
+    sem = cli_semantics(environ)
+    return sem.info, sem.major, sem.crt(sem.major)
+
+
+def cli_semantics(environ: Mapping[str, str]) -> Semantics:
+    """:func:`awsguard.host.realcli.semantics` with the cache the shim keeps; a bad
+    ``AWSGUARD_AWS`` or ``AWSGUARD_CLI_MAJOR`` is a usage error."""
+    from awsguard.host import dirs, findaws, realcli
 
     try:
-        path = realcli.find_real_aws(environ, skip_dirs=[dirs.shim_bin_dir(environ)])
-        info = (
-            realcli.cli_info(path, environ, cache_dir=dirs.default_cache_dir(environ))
-            if path
-            else None
-        )
-        override = realcli.major_override(environ)
-    except realcli.RealCliError as exc:
+        return realcli.semantics(environ, probe=True, cache_dir=dirs.default_cache_dir(environ))
+    except findaws.RealCliError as exc:
         raise errors.AwsGuardError(str(exc), code=errors.USAGE) from None
-    major = override or (info.major if info else None)
-    return info, major, info.crt if info else None
 
 
 def run(
@@ -44,19 +44,34 @@ def run(
     color: bool | None = None,
 ) -> int:
     out = out or sys.stdout
-    info, major, crt = discover_cli(environ)
+    sem = cli_semantics(environ)
     from awsguard.host.dirs import default_cache_dir
-
-    res = resolve(aws_args, environ, major=major, crt=crt, cache_dir=default_cache_dir(environ))
     from awsguard.judge import settings
 
     # The same policy the shim applies (a bad setting is a SettingsError: exit 2, one message).
     config = settings.load(environ, cache_dir=default_cache_dir(environ))
-    findings, verdict = policy.judge(res, environ, settings=None if config.off else config)
+    # Under each major whose rules may apply; with both (a wrapper that may run either CLI), the
+    # stricter verdict is the one shown, as the shim takes it (the first major on a tie).
+    judged = []
+    for major in sem.majors:
+        res = resolve(
+            aws_args,
+            environ,
+            major=major,
+            crt=sem.crt(major),
+            cache_dir=default_cache_dir(environ),
+        )
+        findings, verdict = policy.judge(res, environ, settings=None if config.off else config)
+        judged.append((("allow", "warn", "block").index(verdict), res, findings, verdict))
+    _, res, findings, verdict = max(judged, key=lambda j: j[0])
     if as_json:
-        out.write(report.dumps(report.to_json(res, findings, verdict, info), indent=2) + "\n")
+        doc = report.to_json(res, findings, verdict, sem.info, rules=sem.rules)
+        out.write(report.dumps(doc, indent=2) + "\n")
         return errors.OK
     if color is None:
         color = "NO_COLOR" not in environ and out.isatty() and environ.get("TERM") != "dumb"
-    out.write(report.to_text(res, findings, verdict, info, environ, aws_args, report.Style(color)))
+    style = report.Style(color)
+    out.write(
+        report.to_text(res, findings, verdict, sem.info, environ, aws_args, style, rules=sem.rules)
+    )
     return errors.OK

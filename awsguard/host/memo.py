@@ -149,18 +149,28 @@ def store(
 # -- small marshal files (user-private) --------------------------------------------------------
 
 
+# awsguard's marshal files start with this and the length of what follows: marshal trusts its
+# input (a corrupt length field can make it allocate gigabytes), so anything that is not a whole
+# file awsguard wrote - garbage, a truncated or foreign file - is refused before it is parsed.
+_MAGIC = b"awsguard-marshal-1\n"
+
+
 def read_marshal(path: str, limit: int = 64 << 20, *, derived: bool = True) -> object:
     """The object in a cache file awsguard wrote, or None.  Only files owned by this user and
-    not writable by others are trusted: marshal data must come from us.  ``derived``: see
-    :func:`awsguard.host.fileio.read_private`."""
+    not writable by others are trusted (marshal data must come from us), and only whole files
+    in awsguard's framing.  ``derived``: see :func:`awsguard.host.fileio.read_private`."""
     import marshal
 
     try:
-        got = read_private(path, limit + 1, derived=derived)
-        if got is None or len(got) > limit:
+        got = read_private(path, limit + len(_MAGIC) + 9, derived=derived)
+        if got is None or not got.startswith(_MAGIC):
             return None
-        return marshal.loads(got)
-    except (OSError, ValueError, EOFError, TypeError):
+        size = int.from_bytes(got[len(_MAGIC) : len(_MAGIC) + 8], "big")
+        body = got[len(_MAGIC) + 8 :]
+        if size != len(body) or size > limit:
+            return None
+        return marshal.loads(body)
+    except (OSError, ValueError, EOFError, TypeError, MemoryError):
         return None
 
 
@@ -173,6 +183,7 @@ def write_marshal(path: str, value: object) -> None:
     except ValueError:
         return
     try:
-        atomic_replace(path, data, mode=0o600, make_parents=True)
+        framed = _MAGIC + len(data).to_bytes(8, "big") + data
+        atomic_replace(path, framed, mode=0o600, make_parents=True)
     except OSError:
         pass

@@ -1,13 +1,15 @@
-"""Learning which CLI the real `aws` is (finding it lives in :mod:`awsguard.host.findaws`, whose
-names are re-exported here).
+"""Learning which CLI the real `aws` is, and so whose rules a decision follows (finding it lives
+in :mod:`awsguard.host.findaws`).
 
-Knowing the CLI (``cli_info``) needs its major version (v1 and v2 resolve profiles differently,
-docs/credential-chain.md §12) and, for v1, whether botocore can load ``awscrt.crypto.EC``
-(without it a ``login_session`` profile fails with MissingDependencyException, §5.3).  That takes
-running ``aws --version`` once, so the answer is cached in ``cli.marshal`` under the cache
-directory, keyed by the file's identity; a shim decision reads that file and stats a few paths
-(the steady state does not even do that: see awsguard.host.memo).  Everything that starts a process
-or imports ``subprocess``/``json`` is on the miss path.
+:func:`semantics` is the one answer to "which aws, and which CLI's rules", for the shim, ``explain``
+and the prompt alike.  Knowing the CLI (``cli_info``) needs its major version (v1 and v2 resolve
+profiles differently, docs/credential-chain.md §12) and, for v1, whether botocore can load
+``awscrt.crypto.EC`` (without it a ``login_session`` profile fails with
+MissingDependencyException, §5.3).  That takes running ``aws --version`` once, so the answer is
+cached in ``cli.marshal`` under the cache directory, keyed by the file's identity; a shim decision
+reads that file and stats a few paths (the steady state does not even do that: see
+awsguard.host.memo).  Everything that starts a process or imports ``subprocess``/``json`` is on the
+miss path.
 """
 
 from __future__ import annotations
@@ -15,11 +17,15 @@ from __future__ import annotations
 import os
 import time
 
-# The finding half lives in findaws (the shim's steady state imports only that); re-exported.
-from awsguard.host.findaws import DEPTH_VAR, MAX_DEPTH, _is_executable_file, _read_head, _show
-from awsguard.host.findaws import SHIM_MARKER as SHIM_MARKER
-from awsguard.host.findaws import RealCliError as RealCliError
-from awsguard.host.findaws import find_real_aws as find_real_aws
+from awsguard.host.findaws import (
+    DEPTH_VAR,
+    MAX_DEPTH,
+    RealCliError,
+    _is_executable_file,
+    _read_head,
+    _show,
+    find_real_aws,
+)
 from awsguard.host.memo import read_marshal, write_marshal
 from awsguard.host.record import note_path
 
@@ -64,8 +70,8 @@ print("AWSGUARD-PROBE " + json.dumps({"crt": crt, "path": [p for p in sys.path i
 class CliInfo:
     """What awsguard knows about the real CLI at ``path``.
 
-    ``version`` is the ``aws-cli/X.Y.Z`` version or None; ``major`` 1, 2 or None (unknown: callers
-    use v2 semantics, see ``major_for_semantics``); ``crt`` whether the CLI can use a
+    ``version`` is the ``aws-cli/X.Y.Z`` version or None; ``major`` 1, 2 or None (unknown: v2
+    rules apply, see :func:`semantics`); ``crt`` whether the CLI can use a
     ``login_session`` (always True for v2, which bundles awscrt; for v1 whether botocore finds
     ``awscrt.crypto.EC`` under this environment's ``BOTO_DISABLE_CRT``) or None when unknown;
     ``botocore`` the botocore version a v1 CLI reports.
@@ -99,9 +105,70 @@ class CliInfo:
         )
 
 
-def major_for_semantics(info: CliInfo) -> int:
-    """The major version whose rules to follow: the detected one, else 2 (the current CLI)."""
-    return 1 if info.major == 1 else 2
+class Semantics:
+    """Which real aws a call reaches and whose rules predict it.
+
+    ``path`` is the real aws (None: none found), ``info`` what is known of it (None without a
+    path).  ``majors`` are the major versions whose rules apply: ``(1,)`` or ``(2,)``, or
+    ``(1, 2)`` when the aws found may run either CLI (a wrapper whose choice can vary): a decision
+    is then made under both and the stricter verdict is taken.  ``major`` is the one to use where
+    only one can be: ``AWSGUARD_CLI_MAJOR``, else the detected one, else 2 (the current CLI).
+    """
+
+    __slots__ = ("crt_disabled", "info", "major", "majors", "path")
+
+    def __init__(
+        self,
+        path: str | None,
+        info: CliInfo | None,
+        majors: tuple[int, ...],
+        major: int,
+        crt_disabled: bool = False,
+    ) -> None:
+        self.path = path
+        self.info = info
+        self.majors = majors
+        self.major = major
+        self.crt_disabled = crt_disabled
+
+    @property
+    def rules(self) -> str:
+        """``"v1"``, ``"v2"`` or ``"both"`` (the ``cli.rules`` of ``explain --json``)."""
+        return "both" if len(self.majors) > 1 else f"v{self.majors[0]}"
+
+    def crt(self, major: int) -> bool | None:
+        """Whether the CLI under ``major``'s rules can use a ``login_session`` (None: unknown)."""
+        if major == 2:
+            return True if self.info is not None else None
+        if self.crt_disabled:
+            return False
+        info = self.info
+        return info.crt if info is not None and info.major == 1 else None
+
+
+def semantics(
+    environ: Mapping[str, str],
+    *,
+    probe: bool,
+    path: str | None = None,
+    cache_dir: str | None = None,
+) -> Semantics:
+    """The real aws and whose rules apply to a call under ``environ``.
+
+    ``path``: the real aws when the caller has found it already (the shim, which skips itself by
+    identity); otherwise it is looked for on PATH past awsguard's own bin directory.
+    ``cache_dir``: where the version probe is cached (None: not cached).  ``probe=False`` never
+    starts the CLI (the prompt): an unprobed CLI counts as v2.  Raises :class:`RealCliError` for
+    a bad ``AWSGUARD_AWS`` or ``AWSGUARD_CLI_MAJOR``.
+    """
+    forced = major_override(environ)
+    if path is None:
+        from awsguard.host import dirs
+
+        path = find_real_aws(environ, skip_dirs=[dirs.shim_bin_dir(environ)])
+    info = cli_info(path, environ, cache_dir=cache_dir, probe=probe) if path else None
+    major = forced or (1 if info is not None and info.major == 1 else 2)
+    return Semantics(path, info, (major,), major, _crt_disabled(environ))
 
 
 # --- Which CLI it is --------------------------------------------------------------------------

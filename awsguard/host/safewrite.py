@@ -28,12 +28,8 @@ user).  What it promises:
   on every error; a watchdog child process removes it when awsguard itself is killed
   (``SIGKILL`` runs no cleanup code); stale ones of dead processes are swept at the next run.
 
-Fault injection for the tests (docs: tests/test_safewrite_faults.py): ``AWSGUARD_TEST_FAULT``
-``=<step>:<action>[,<step>:<action>…]`` where action is an errno name (``ENOSPC``, ``EIO``,
-``EXDEV``, ``EACCES``…: that step fails with it), ``kill`` (``SIGKILL`` to awsguard at that
-step), ``raise`` (an unexpected exception) or ``pause`` (create ``$AWSGUARD_TEST_PAUSE/<step>
-.paused`` and wait for ``<step>.go``).  Unset, the hook is ``None`` and costs one test per step.
-The steps, in order: see :data:`STEPS`.
+Fault injection for the tests (tests/test_safewrite_faults.py): ``AWSGUARD_TEST_FAULT``, see
+:mod:`awsguard.host.faults`; the steps, in order, are :data:`STEPS`.
 """
 
 from __future__ import annotations
@@ -47,6 +43,7 @@ import signal
 import time
 
 from awsguard.errors import AwsGuardError
+from awsguard.host.faults import faults
 from awsguard.host.fileio import atomic_replace, fsync_dir, is_regular
 
 TYPE_CHECKING = False
@@ -152,55 +149,6 @@ def digest(data: bytes) -> str:
 
 
 # -- fault injection (tests) ---------------------------------------------------------------------
-
-
-def faults(environ: Mapping[str, str]) -> Callable[[str], None] | None:
-    """The test hook of ``AWSGUARD_TEST_FAULT`` (module docstring), or None when it is unset."""
-    spec = environ.get("AWSGUARD_TEST_FAULT", "")
-    if not spec:
-        return None
-    actions: dict[str, str] = {}
-    for item in spec.split(","):
-        name, _, action = item.strip().partition(":")
-        if name not in STEPS or not action:
-            raise AwsGuardError(
-                f"AWSGUARD_TEST_FAULT: {item.strip()!r} is not <step>:<action>",
-                "steps: " + ", ".join(STEPS),
-                code=2,
-            )
-        actions[name] = action
-    pause_dir = environ.get("AWSGUARD_TEST_PAUSE", "")
-
-    def hook(step: str) -> None:
-        action = actions.get(step)
-        if action is None:
-            return
-        if action == "kill":
-            os.kill(os.getpid(), signal.SIGKILL)
-        if action == "raise":
-            raise RuntimeError(f"injected failure at {step}")
-        if action == "pause":
-            _pause(pause_dir, step)
-            return
-        code = getattr(errno, action, None)
-        if not isinstance(code, int):
-            raise RuntimeError(f"AWSGUARD_TEST_FAULT: unknown action {action!r}")
-        raise OSError(code, os.strerror(code))
-
-    return hook
-
-
-def _pause(directory: str, step: str) -> None:
-    if not directory:
-        raise RuntimeError("AWSGUARD_TEST_FAULT pause needs AWSGUARD_TEST_PAUSE")
-    with open(os.path.join(directory, step + ".paused"), "w") as f:
-        f.write(str(os.getpid()))
-    go = os.path.join(directory, step + ".go")
-    deadline = time.monotonic() + 600  # a hang guard for a test that died
-    while not os.path.exists(go):
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"AWSGUARD_TEST_FAULT: nobody released {step}")
-        time.sleep(0.01)
 
 
 # -- the watchdog: temporary files survive no kill ------------------------------------------------
@@ -505,7 +453,7 @@ class Session:
         self.path = path
         self.private = private
         self.shown = shown or path
-        self.hook = faults(environ)
+        self.hook = faults(environ, STEPS)
         self._locks: list[int] = []
         self._targets: list[Target] = []
         self._watchdog: Watchdog | None = None

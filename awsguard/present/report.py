@@ -34,15 +34,28 @@ def _iso(ts: float | None) -> str | None:
 
 
 def to_json(
-    res: Resolution, findings: list[Finding], verdict: str, cli: CliInfo | None
+    res: Resolution,
+    findings: list[Finding],
+    verdict: str,
+    cli: CliInfo | None,
+    *,
+    rules: str | None = None,
 ) -> dict[str, object]:
-    """The public ``explain --json`` object.  Field names are a contract: add, never rename."""
+    """The public ``explain --json`` object.  Field names are a contract: add, never rename.
+
+    ``rules``: whose rules were applied, ``"v1"``, ``"v2"`` or ``"both"`` (a wrapper that may
+    run either CLI: the stricter verdict is shown); by default the resolution's own major."""
     ident = res.identity
     return {
         "schema": SCHEMA,
         "cli": None
         if cli is None
-        else {"path": cli.path, "version": cli.version, "major": cli.major},
+        else {
+            "path": cli.path,
+            "version": cli.version,
+            "major": cli.major,
+            "rules": rules or f"v{res.major}",
+        },
         "semantics": res.major,
         "profile": res.profile,
         "profile_from": res.profile_from,
@@ -181,6 +194,8 @@ def to_text(
     environ: Mapping[str, str],
     aws_args: list[str],
     style: Style,
+    *,
+    rules: str | None = None,
 ) -> str:
     d = _Displayer(environ)
     lines: list[str] = []
@@ -190,7 +205,14 @@ def to_text(
         lines.append(f"  real aws     not found (predicting CLI v{res.major} behaviour)")
     else:
         version = f"aws-cli {cli.version}" if cli.version else "version unknown"
-        lines.append(f"  real aws     {d.path(cli.path)} ({version}; v{res.major} rules)")
+        if rules == "both":
+            lines.append(f"  real aws     {d.path(cli.path)} ({version}; v1 and v2 rules)")
+            lines.append(
+                "  cli rules    both: this aws is a wrapper that may run CLI v1 or v2, so the "
+                f"call is judged under each; the stricter verdict is shown (v{res.major} rules)"
+            )
+        else:
+            lines.append(f"  real aws     {d.path(cli.path)} ({version}; v{res.major} rules)")
     lines.append(f"  profile      {clean(res.profile)}  ({_profile_from_words(res.profile_from)})")
     lines.append(
         f"  files        config {d.path(res.config_path)}, credentials {d.path(res.credentials_path)}"

@@ -170,7 +170,7 @@ def _odd_file(path: str) -> str | None:
 
 
 def _compute(env: record.RecordingEnv, now: float) -> Segment:
-    from awsguard.host import dirs, realcli
+    from awsguard.host import dirs, findaws, realcli
     from awsguard.judge import policy, settings
     from awsguard.predict.resolver import resolve
 
@@ -187,7 +187,7 @@ def _compute(env: record.RecordingEnv, now: float) -> Segment:
         # Which CLI it is changes rarely and only matters for v1/v2 differences: PATH is not
         # made a dependency of every prompt for it, only the shim's cache file (noted inside).
         major = realcli.major_override(env) or _known_major(env.inner)
-    except realcli.RealCliError:
+    except findaws.RealCliError:
         return _problem("bad AWSGUARD_CLI_MAJOR", _profile_guess(env))
     res = resolve([], env, major=major, now=now, cache_dir=dirs.default_cache_dir(env))
     seg = Segment()
@@ -222,13 +222,10 @@ def _known_major(env: Mapping[str, str]) -> int:
     from awsguard.host import dirs, findaws, realcli
 
     try:
-        path = findaws.find_real_aws(env, skip_dirs=[dirs.shim_bin_dir(env)])
-        if path is None:
-            return 2
-        info = realcli.cli_info(path, env, cache_dir=dirs.default_cache_dir(env), probe=False)
-    except (realcli.RealCliError, OSError):
+        sem = realcli.semantics(env, probe=False, cache_dir=dirs.default_cache_dir(env))
+    except (findaws.RealCliError, OSError):
         return 2
-    return 1 if info.major == 1 else 2
+    return sem.major
 
 
 def _profile_guess(env: Mapping[str, str]) -> str:
