@@ -14,6 +14,10 @@ the prompt import it on their hot paths.
 
 from __future__ import annotations
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 # -- the providers ------------------------------------------------------------------------------
 # botocore/credentials.py METHOD names: a public contract (explain JSON "source", "provider").
 
@@ -158,6 +162,129 @@ def account_words(account: str | None, account_from: str | None) -> str:
         return "an account awsguard cannot tell offline"
     how = ACCOUNT_FROM.get(account_from or "")
     return f"account {clean(account, 40)}" + (f" ({how})" if how else "")
+
+
+# -- awsguard's own settings -------------------------------------------------------------------
+
+
+def _seconds(value: str) -> str | None:
+    """A positive number of seconds below an hour, or why not."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        return "not a number"
+    return None if 0 < seconds < 3600 else "not between 0 and 3600"
+
+
+class Variable:
+    """One ``AWSGUARD_*`` environment variable: its default, what it accepts, what it does.
+
+    ``accepted``: the exact values allowed (``""`` means unset is fine), or None for any text
+    that ``check`` (if given) accepts.  ``accepts``: the words an error message uses.
+    """
+
+    __slots__ = ("accepted", "accepts", "check", "default", "help", "name")
+
+    def __init__(
+        self,
+        name: str,
+        default: str,
+        help: str,
+        accepted: tuple[str, ...] | None = None,
+        *,
+        check: Callable[[str], str | None] | None = None,
+        accepts: str = "",
+    ) -> None:
+        self.name = name
+        self.default = default
+        self.help = help
+        self.accepted = accepted
+        self.check = check
+        self.accepts = accepts or ", ".join(v for v in accepted or () if v) + (
+            ", or unset" if accepted and "" in accepted else ""
+        )
+
+    def problem(self, value: str) -> str | None:
+        """Why ``value`` is not valid, or None."""
+        if self.accepted is not None and value not in self.accepted:
+            return "not one of the accepted values"
+        if self.check is not None and value:
+            return self.check(value)
+        return None
+
+
+# Every variable awsguard reads: the one table each is validated from (judge/settings.py
+# check_environment for the whole environment, value() for one).
+VARIABLES: dict[str, Variable] = {
+    v.name: v
+    for v in (
+        Variable(
+            "AWSGUARD",
+            "",
+            "off: the shim passes every call straight through",
+            ("", "on", "off"),
+            accepts="off (pass every call straight through), on, or unset",
+        ),
+        Variable(
+            "AWSGUARD_MODE",
+            "",
+            "warn: never block, only warn; strict: warnings and internal errors block",
+            ("", "warn", "strict"),
+            accepts="warn (never block), strict (warnings and errors block), or unset",
+        ),
+        Variable(
+            "AWSGUARD_CONFIG",
+            "",
+            "the policy file (default ${XDG_CONFIG_HOME:-~/.config}/awsguard/config.toml)",
+        ),
+        Variable(
+            "AWSGUARD_TIMEOUT",
+            "2",
+            "seconds of its own CPU time the shim may take to decide; past that aws runs "
+            "unchecked (strict mode: blocks)",
+            check=_seconds,
+            accepts="a number of seconds between 0 and 3600, e.g. 2 or 0.5",
+        ),
+        Variable("AWSGUARD_AWS", "", "absolute path of the real aws (skips the PATH search)"),
+        Variable(
+            "AWSGUARD_CLI_MAJOR",
+            "",
+            "follow CLI v1 or v2 rules whatever aws is found",
+            ("", "1", "2"),
+        ),
+        Variable(
+            "AWSGUARD_HOME",
+            "",
+            "where `awsguard install` puts the aws shim (default ~/.local/share/awsguard)",
+        ),
+        Variable("AWSGUARD_DEBUG", "", "1 shows tracebacks of internal errors", ("", "0", "1")),
+        Variable(
+            "AWSGUARD_PROMPT_FORMAT",
+            "aws:{profile} {source} {account} {region} {expires} {marker}",
+            "layout of the prompt segment; fields {profile} {source} {account} {region} "
+            "{expires} {marker} {verdict}, {{ and }} for braces",
+        ),
+        Variable(
+            "AWSGUARD_PROMPT_AUTO",
+            "1",
+            "0: `awsguard init` leaves PS1/RPROMPT alone and only sets $AWSGUARD_PROMPT",
+            ("", "0", "1"),
+        ),
+        Variable(
+            "AWSGUARD_PROMPT_SHOW",
+            "context",
+            "when the segment shows: with an AWS profile or credentials in play, always, or "
+            "only for a warning, a block or an error",
+            ("", "context", "always", "alert"),
+        ),
+        Variable(
+            "AWSGUARD_PROMPT_ACCOUNT",
+            "short",
+            "the account in the prompt: its last 4 digits, or all 12",
+            ("", "short", "full"),
+        ),
+    )
+}
 
 
 # -- the display function ----------------------------------------------------------------------

@@ -983,3 +983,21 @@ def test_cache_hit_imports_nothing_heavy(tmp_path: Path, env: dict[str, str], ca
         "tempfile",
     )
     assert not [m for m in heavy if m in out], out
+
+
+def test_the_probe_never_reads_the_users_files(tmp_path: Path) -> None:
+    """Both CLIs parse the config and credentials files even for ``--version``: a malformed one
+    must not fail the probe (and leave awsguard guessing the major).  With the real aws."""
+    real = Path(sys.executable).parent / "aws"
+    if not real.exists():
+        pytest.fail("the dev install has no aws (awscli from PyPI)")
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "config").write_text("[default\n")
+    (home / ".aws" / "credentials").write_text("garbage outside any section\n")
+    env = {"HOME": str(home), "PATH": f"{real.parent}:/usr/bin:/bin"}
+    # Negative control: the real CLI itself fails on these files.
+    direct = subprocess.run([str(real), "--version"], env=env, capture_output=True, timeout=120)
+    assert direct.returncode != 0 and b"ConfigParseError" in direct.stderr
+    info = cli_info(str(real), env, cache_dir=str(tmp_path / "cache"))
+    assert info.major == 1 and info.version is not None and info.version.startswith("1.")

@@ -28,6 +28,7 @@ from awsguard.host.findaws import (
 )
 from awsguard.host.memo import read_marshal, write_marshal
 from awsguard.host.record import note_path
+from awsguard.words import VARIABLES
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -178,7 +179,7 @@ def major_override(environ: Mapping[str, str]) -> int | None:
     value = environ.get("AWSGUARD_CLI_MAJOR")
     if not value:
         return None
-    if value in ("1", "2"):
+    if VARIABLES["AWSGUARD_CLI_MAJOR"].problem(value) is None:
         return int(value)
     raise RealCliError(
         f"AWSGUARD_CLI_MAJOR={_show(value)} is not valid: accepted values are 1 and 2"
@@ -486,8 +487,10 @@ def _probe(path: str, real: str, ident: list[int], environ: Mapping[str, str]) -
     # The cached answer must not depend on these; BOTO_DISABLE_CRT is applied per call instead.
     env.pop("BOTO_DISABLE_CRT", None)
     env.pop("AWS_CLI_AUTO_PROMPT", None)
-    # v1 reads the config file even for --version (plugins), and a broken one makes it fail.
+    # Both CLIs parse the user's files even for --version (v1: plugins), and a broken one makes
+    # the probe fail: it sees none of them.
     env["AWS_CONFIG_FILE"] = os.devnull
+    env["AWS_SHARED_CREDENTIALS_FILE"] = os.devnull  # nothing of the user's is parsed for it
     # `path` may be a wrapper that leads back to the shim: the probe then must not start a loop
     # of its own, so any shim it reaches stops at once (a version probe needs no shim).
     env[DEPTH_VAR] = str(MAX_DEPTH)
