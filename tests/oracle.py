@@ -53,6 +53,7 @@ import botocore.credentials
 import botocore.session
 import botocore.tokens
 import botocore.utils
+import logincache
 from botocore import UNSIGNED
 from botocore.config import Config
 
@@ -740,9 +741,9 @@ def disagreement_report(
 # --------------------------------------------------------------------------------------------
 
 
-def login_cache_relpath(login_session: str, cache_dir: str = ".aws/login/cache") -> str:
-    """Where `aws login` caches the session: ``<cache dir>/<sha256(login_session)>.json``."""
-    return f"{cache_dir}/{hashlib.sha256(login_session.encode('utf-8')).hexdigest()}.json"
+def login_cache_relpath(login_session: str, cache_dir: str = logincache.DEFAULT_DIR) -> str:
+    """Where `aws login` caches the session (tests/logincache.py)."""
+    return logincache.relpath(login_session, cache_dir)
 
 
 def sso_cache_relpath(session_name_or_start_url: str) -> str:
@@ -778,28 +779,16 @@ def login_token(
     drop: Sequence[str] = (),
     drop_access: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """A login cache document shaped like docs/credential-chain.md §5.2 (``drop`` removes top-level fields,
-    ``drop_access`` removes fields of ``accessToken``)."""
-    access = {
-        "accessKeyId": access_key_id,
-        "secretAccessKey": "login-secret",
-        "sessionToken": "login-session-token",
-        "accountId": account_id,
-        "expiresAt": expires_at or future_iso(hours=0.25 + 1 / 60),
-    }
-    for k in drop_access:
-        access.pop(k, None)
-    token: dict[str, Any] = {
-        "accessToken": access,
-        "tokenType": "aws_sigv4",
-        "clientId": "arn:aws:signin:::devtools/same-device",
-        "refreshToken": "login-refresh-token",
-        "idToken": "header.payload.signature",
-        "dpopKey": dpop_key_pem(),
-    }
-    for k in drop:
-        token.pop(k, None)
-    return token
+    """A login cache document (tests/logincache.py) with a real dpop key, for botocore to load
+    (``drop`` removes top-level fields, ``drop_access`` fields of ``accessToken``)."""
+    return logincache.document(
+        account_id,
+        access_key_id=access_key_id,
+        expires_at=expires_at or future_iso(hours=0.25 + 1 / 60),
+        dpop_key=dpop_key_pem(),
+        drop=drop,
+        drop_access=drop_access,
+    )
 
 
 def process_command(

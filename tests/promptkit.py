@@ -48,29 +48,20 @@ def login_cache(
     home: Path, arn: str = LOGIN_ARN, hours: float = 48.0, now: float | None = None
 ) -> Path:
     """A cached `aws login` token for ``arn`` expiring ``hours`` after ``now``, as the CLI
-    writes it (docs/ARCHITECTURE.md §1)."""
-    import hashlib
-    import json
+    writes it (tests/logincache.py)."""
+    import logincache
 
     start = time.time() if now is None else now
     expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start + hours * 3600))
-    cache = home / ".aws" / "login" / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
-    path = cache / (hashlib.sha256(arn.encode()).hexdigest() + ".json")
-    token = {
-        "accessToken": {
-            "accessKeyId": "ASIAEXAMPLEEXAMPLE00",
-            "secretAccessKey": "x",
-            "sessionToken": "x",
-            "expiresAt": expires,
-            "accountId": "999999999999",
-        },
-        "refreshToken": "x",
-        "dpopKey": "x",
-        "clientId": "x",
-    }
-    path.write_text(json.dumps(token))
-    return path
+    doc = logincache.document(
+        "999999999999",
+        access_key_id="ASIAEXAMPLEEXAMPLE00",
+        secret_access_key="x",
+        session_token="x",
+        expires_at=expires,
+        refresh_token="x",
+    )
+    return logincache.write(home, arn, doc)
 
 
 class Sandbox:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import hashlib
 import json
 import os
 import shutil
@@ -34,6 +33,8 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+
+import logincache
 
 REPO = Path(__file__).resolve().parent.parent
 V2_VERSION_LINE = "aws-cli/2.32.0 Python/3.13.7 Linux/6.8.0 exe/x86_64.ubuntu.24 prompt/off"
@@ -108,28 +109,21 @@ def key_id(account: str, *, prefix: str = "AKIA", tail: int = 0x5EC2E7) -> str:
 
 
 def login_cache_relpath(arn: str) -> str:
-    """Where `aws login` caches a session: ~/.aws/login/cache/<sha256(login_session)>.json
-    (the same rule as oracle.login_cache_relpath, restated so this module stays import-light)."""
-    return f".aws/login/cache/{hashlib.sha256(arn.encode()).hexdigest()}.json"
+    """Where `aws login` caches a session, relative to HOME (tests/logincache.py)."""
+    return logincache.relpath(arn)
 
 
 def login_token(account: str, expires_at: str = "2099-01-01T00:00:00Z") -> str:
-    """A login cache document shaped like the one `aws login` writes (tests/oracle.py
-    ``login_token``), with this module's secrets; the dpop key is never parsed offline."""
-    doc = {
-        "accessToken": {
-            "accessKeyId": key_id(account, prefix="ASIA", tail=0x10617),
-            "secretAccessKey": SECRET_LOGIN,
-            "sessionToken": TOKEN_LOGIN,
-            "accountId": account,
-            "expiresAt": expires_at,
-        },
-        "tokenType": "aws_sigv4",
-        "clientId": "arn:aws:signin:::devtools/same-device",
-        "refreshToken": REFRESH_LOGIN,
-        "idToken": "header.payload.signature",
-        "dpopKey": "-----BEGIN EC PRIVATE KEY-----\nnot-parsed-offline\n-----END EC PRIVATE KEY-----\n",
-    }
+    """A login cache document shaped like the one `aws login` writes (tests/logincache.py),
+    with this module's secrets; the dpop key is never parsed offline."""
+    doc = logincache.document(
+        account,
+        access_key_id=key_id(account, prefix="ASIA", tail=0x10617),
+        secret_access_key=SECRET_LOGIN,
+        session_token=TOKEN_LOGIN,
+        expires_at=expires_at,
+        refresh_token=REFRESH_LOGIN,
+    )
     return json.dumps(doc, indent=2)
 
 

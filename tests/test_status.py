@@ -123,26 +123,18 @@ LOGIN_ARN = "arn:aws:iam::999999999999:user/test_user_B"
 
 
 def _login_cache(home: Path, arn: str = LOGIN_ARN, account: str = "999999999999") -> None:
-    import hashlib
+    import logincache
 
-    cache = home / ".aws" / "login" / "cache"
-    cache.mkdir(parents=True, exist_ok=True)
     expires = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 7200))
-    doc = {
-        "accessToken": {
-            "accessKeyId": "ASIAEXAMPLEEXAMPLE00",
-            "secretAccessKey": SECRET,
-            "sessionToken": SECRET,
-            "accountId": account,
-            "expiresAt": expires,
-        },
-        "tokenType": "aws_sigv4",
-        "clientId": "arn:aws:signin:::devtools/same-device",
-        "refreshToken": SECRET,
-        "idToken": "x.y.z",
-        "dpopKey": "not-parsed",
-    }
-    (cache / (hashlib.sha256(arn.encode()).hexdigest() + ".json")).write_text(json.dumps(doc))
+    doc = logincache.document(
+        account,
+        access_key_id="ASIAEXAMPLEEXAMPLE00",
+        secret_access_key=SECRET,
+        session_token=SECRET,
+        expires_at=expires,
+        refresh_token=SECRET,
+    )
+    logincache.write(home, arn, doc)
 
 
 @pytest.fixture
