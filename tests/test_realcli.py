@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import stat
@@ -1001,3 +1002,66 @@ def test_the_probe_never_reads_the_users_files(tmp_path: Path) -> None:
     assert direct.returncode != 0 and b"ConfigParseError" in direct.stderr
     info = cli_info(str(real), env, cache_dir=str(tmp_path / "cache"))
     assert info.major == 1 and info.version is not None and info.version.startswith("1.")
+
+
+def _pyenv_world(tmp_path: Path) -> dict[str, str]:
+    """A pyenv-style shim (pyenv's own template) whose pyenv picks a v1 or a v2 `aws` by FAKEV,
+    and the field report with AWS_PROFILE (shadowed) and AWS_DEFAULT_PROFILE (clean) apart:
+    CLI v2 follows AWS_PROFILE, v1 AWS_DEFAULT_PROFILE."""
+    root = tmp_path / "pyenv"
+    sh_stub(root / "v1" / "aws", V1_LINE)
+    sh_stub(root / "v2" / "aws", V2_LINE)
+    write_exe(
+        root / "libexec" / "pyenv",
+        '#!/bin/sh\nshift; shift\nif [ "$FAKEV" = 2 ]; then exec "'
+        + str(root / "v2" / "aws")
+        + '" "$@"; fi\nexec "'
+        + str(root / "v1" / "aws")
+        + '" "$@"\n',
+    )
+    write_exe(
+        root / "shims" / "aws",
+        '#!/usr/bin/env bash\nset -e\n[ -n "$PYENV_DEBUG" ] && set -x\n\n'
+        'program="${0##*/}"\n\n'
+        f'export PYENV_ROOT="{root}"\n'
+        f'exec "{root}/libexec/pyenv" exec "$program" "$@"\n',
+    )
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "config").write_text(
+        "[profile shadowed]\nlogin_session = arn:aws:iam::999999999999:user/test_user_B\n"
+        "[profile clean]\nregion = eu-west-1\n"
+    )
+    (home / ".aws" / "credentials").write_text(
+        "[shadowed]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n"
+        "[clean]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = x\n"
+    )
+    return {
+        "HOME": str(home),
+        "PATH": f"{root / 'shims'}:/usr/bin:/bin",
+        "AWS_PROFILE": "shadowed",
+        "AWS_DEFAULT_PROFILE": "clean",
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+        "FAKEV": "1",
+    }
+
+
+def test_a_version_managers_shim_is_judged_under_both_clis(tmp_path: Path) -> None:
+    """A pyenv shim may run CLI v1 now and v2 in the next directory: one probe says nothing
+    about the next call, so the call is judged under both and the stricter verdict wins."""
+    from awsguard.commands import explain
+
+    env = _pyenv_world(tmp_path)
+    out = io.StringIO()
+    explain.run(["sts", "get-caller-identity"], as_json=True, environ=env, out=out)
+    doc = json.loads(out.getvalue())
+    assert doc["cli"]["rules"] == "both"
+    # v1 would pick `clean` and only warn; v2 runs the shadowed profile: block.
+    assert doc["verdict"] == "block" and doc["profile"] == "shadowed"
+    # Negative control: the v1 CLI itself, not behind a manager, is judged by v1's rules.
+    direct = dict(env, PATH=f"{tmp_path / 'pyenv' / 'v1'}:/usr/bin:/bin")
+    out = io.StringIO()
+    explain.run(["sts", "get-caller-identity"], as_json=True, environ=direct, out=out)
+    doc = json.loads(out.getvalue())
+    assert doc["cli"]["rules"] == "v1" and doc["profile"] == "clean" and doc["verdict"] == "warn"

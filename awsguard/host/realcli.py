@@ -169,7 +169,30 @@ def semantics(
         path = find_real_aws(environ, skip_dirs=[dirs.shim_bin_dir(environ)])
     info = cli_info(path, environ, cache_dir=cache_dir, probe=probe) if path else None
     major = forced or (1 if info is not None and info.major == 1 else 2)
-    return Semantics(path, info, (major,), major, _crt_disabled(environ))
+    majors = (1, 2) if forced is None and path and version_manager(path) else (major,)
+    return Semantics(path, info, majors, major, _crt_disabled(environ))
+
+
+# What a version manager's shim holds: it picks the CLI (and so v1 or v2) by the environment and
+# the directory at each call, so one probe says nothing about the next call.
+_MANAGER_MARKS = (
+    b'/libexec/pyenv" exec ',  # pyenv (rbenv-style: `exec "$PYENV_ROOT/libexec/pyenv" exec …`)
+    b"asdf exec ",  # asdf
+    b"mise exec ",
+    b"mise x ",
+)
+_MANAGER_PROGRAMS = ("mise", "rtx")  # shims that are links to the manager's own binary
+
+
+def version_manager(path: str) -> bool:
+    """Whether ``path`` is a known version manager's shim (pyenv, asdf, mise): the CLI it runs,
+    v1 or v2, can differ from call to call."""
+    if os.path.basename(os.path.realpath(path)) in _MANAGER_PROGRAMS:
+        return True
+    head = _read_head(path)
+    if head is None or not head.startswith(b"#!"):
+        return False
+    return any(m in head for m in _MANAGER_MARKS)
 
 
 # --- Which CLI it is --------------------------------------------------------------------------
