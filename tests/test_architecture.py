@@ -100,3 +100,13 @@ def test_the_layer_check_sees_a_violation():
     assert allowed is not None
     assert not any("awsguard.present.report".startswith(a) for a in allowed)
     assert not any("awsguard.judge.policy".startswith(a) for a in allowed)
+
+
+def test_the_vocabulary_and_the_provider_table_agree():
+    """words.py names the providers for every layer; the resolver walks providers.PROVIDERS.
+    One order: the chain's."""
+    from awsguard import words
+    from awsguard.predict import providers
+
+    assert providers.ORDER == words.ORDER
+    assert set(words.SOURCES) == {method for method, _ in providers.PROVIDERS}

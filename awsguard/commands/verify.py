@@ -312,7 +312,7 @@ def _same_principal(predicted: str, arn: str) -> bool | None:
 
 def decide(outcome: Outcome, settings: Settings | None) -> None:
     """Set ``outcome.verdict`` and ``outcome.reasons`` from the prediction and the answer."""
-    from awsguard.predict import providers
+    from awsguard import words
 
     res, answer = outcome.res, outcome.answer
     assert answer is not None
@@ -377,7 +377,7 @@ def decide(outcome: Outcome, settings: Settings | None) -> None:
     if (
         session is not None
         and session.account
-        and res.source != providers.ASSUME_ROLE  # a role lives in its own account
+        and res.source != words.ASSUME_ROLE  # a role lives in its own account
         and answer.account != session.account
     ):
         kind = "aws login" if session.kind == "login" else "SSO"

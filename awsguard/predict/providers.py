@@ -32,22 +32,24 @@ if TYPE_CHECKING:
 
     Provider = Callable[["Context", "Request"], "Found | str"]
 
-# The providers' METHOD names (their order is PROVIDERS', at the end of the module).
-ENV = "env"
-ASSUME_ROLE = "assume-role"
-WEB_IDENTITY = "assume-role-with-web-identity"
-SSO = "sso"
-SHARED_CREDENTIALS = "shared-credentials-file"
-LOGIN = "login"
-PROCESS = "custom-process"
-CONFIG_FILE = "config-file"
-EC2_CREDENTIALS_FILE = "ec2-credentials-file"
-BOTO_CONFIG = "boto-config"
-CONTAINER = "container-role"
-IMDS = "iam-role"
-
-# ProfileProviderBuilder.providers: what a role's source profile is resolved with.
-PROFILE_PROVIDERS = (WEB_IDENTITY, SSO, SHARED_CREDENTIALS, LOGIN, PROCESS, CONFIG_FILE)
+# The providers' METHOD names and the profile providers live in the shared vocabulary
+# (awsguard/words.py); their order here is PROVIDERS', at the end of the module, which a test
+# holds equal to words.ORDER.
+from awsguard.words import (  # noqa: E402
+    ASSUME_ROLE,
+    BOTO_CONFIG,
+    CONFIG_FILE,
+    CONTAINER,
+    EC2_CREDENTIALS_FILE,
+    ENV,
+    IMDS,
+    LOGIN,
+    PROCESS,
+    PROFILE_PROVIDERS,
+    SHARED_CREDENTIALS,
+    SSO,
+    WEB_IDENTITY,
+)
 
 # Where an error after the chain comes from (CliError.provider): create_client's token provider,
 # and the client's own configuration.

@@ -8,6 +8,7 @@ bad input: unreadable or malformed files become the error the CLI would report.
 
 from __future__ import annotations
 
+from awsguard import words
 from awsguard.predict import argv as argv_mod
 from awsguard.predict import clientconfig, inifile, providers
 from awsguard.predict.awsfiles import AwsFiles
@@ -228,8 +229,8 @@ def _walk(res: Resolution, ctx: providers.Context) -> None:
         why = "removed from the chain because --profile was given"
         if keys:
             why += " (AWS_ACCESS_KEY_ID is set and ignored)"
-        res.chain.append(Step(providers.ENV, "skipped", why, "AWS_ACCESS_KEY_ID" if keys else None))
-        table = tuple(entry for entry in table if entry[0] != providers.ENV)
+        res.chain.append(Step(words.ENV, "skipped", why, "AWS_ACCESS_KEY_ID" if keys else None))
+        table = tuple(entry for entry in table if entry[0] != words.ENV)
     request = providers.Request(res.chain_profile, disable_env=res.explicit_profile)
     walked = providers.walk(ctx, table, request)
     res.chain.extend(walked.steps)

@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 
 from awsguard.host import record
-from awsguard.predict import identity, paths, providers
-from awsguard.words import ERROR_WORDS, LOGIN_SHADOWED, RANK, RULES, clean, source_short
+from awsguard.predict import identity, paths
+from awsguard.words import ERROR_WORDS, IMDS, LOGIN_SHADOWED, RANK, RULES, clean, source_short
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -323,7 +323,7 @@ def _visible(seg: Segment, res: Resolution, env: Mapping[str, str]) -> bool:
         return seg.verdict != "allow"
     if seg.verdict in ("warn", "block") or res.profile_from != "implicit":
         return True
-    if res.source is not None and res.source != providers.IMDS:
+    if res.source is not None and res.source != IMDS:
         return True
     return res.error is not None and res.error.code != "NoCredentialsError"
 
