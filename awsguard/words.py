@@ -81,6 +81,20 @@ def source_short(method: str | None, default: str = "?") -> str:
     return words[1] if words else default
 
 
+# Where the profile name came from (Resolution.profile_from) -> words.
+PROFILE_FROM = {
+    "--profile": "from --profile",
+    "AWS_PROFILE": "from AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE": "from AWS_DEFAULT_PROFILE",
+    "implicit": "no profile named: default",
+}
+
+
+def profile_from_words(source: str) -> str:
+    """``from AWS_PROFILE``, ``no profile named: default``…"""
+    return PROFILE_FROM.get(source, source)
+
+
 # -- the rules ---------------------------------------------------------------------------------
 
 OFF, INFO, WARN, BLOCK = "off", "info", "warn", "block"

@@ -15,6 +15,7 @@ from awsguard.words import (
     SESSION_WORDS,
     account_words,
     clean,
+    profile_from_words,
     source_long,
 )
 
@@ -213,7 +214,7 @@ def to_text(
             )
         else:
             lines.append(f"  real aws     {d.path(cli.path)} ({version}; v{res.major} rules)")
-    lines.append(f"  profile      {clean(res.profile)}  ({_profile_from_words(res.profile_from)})")
+    lines.append(f"  profile      {clean(res.profile)}  ({profile_from_words(res.profile_from)})")
     lines.append(
         f"  files        config {d.path(res.config_path)}, credentials {d.path(res.credentials_path)}"
     )
@@ -303,15 +304,6 @@ class _Displayer:
 
     def origin(self, origin: str) -> str:
         return clean(paths.display(origin, self.environ))
-
-
-def _profile_from_words(source: str) -> str:
-    return {
-        "--profile": "from --profile",
-        "AWS_PROFILE": "from AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE": "from AWS_DEFAULT_PROFILE",
-        "implicit": "no profile named: default",
-    }.get(source, source)
 
 
 def _identity_words(res: Resolution) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from awsguard import __version__
 from awsguard.predict import identity
 from awsguard.present.report import Style, _session_json
-from awsguard.words import account_words, clean
+from awsguard.words import account_words, clean, profile_from_words
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -169,7 +169,7 @@ def to_text(
     )
     name = clean(res.profile) if res.profile else '""'
     lines = [
-        style.bold(f"awsguard verify: profile {name} ({_from_words(res.profile_from)})")
+        style.bold(f"awsguard verify: profile {name} ({profile_from_words(res.profile_from)})")
         + f"  [{which}]"
     ]
     given = [a for a in argv if not a.startswith("--profile=")]
@@ -202,15 +202,6 @@ def to_text(
         lines.append(f"    error: {clean(what, 80)}{message}")
     lines.extend(_advice(outcome, cli))
     return "\n".join(lines) + "\n"
-
-
-def _from_words(source: str) -> str:
-    return {
-        "--profile": "from --profile",
-        "AWS_PROFILE": "from AWS_PROFILE",
-        "AWS_DEFAULT_PROFILE": "from AWS_DEFAULT_PROFILE",
-        "implicit": "no profile named: default",
-    }.get(source, source)
 
 
 def _headline(outcome: Outcome) -> str:
