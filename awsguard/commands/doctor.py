@@ -887,12 +887,8 @@ def run(
         out.write(report.dumps(doc, indent=2) + "\n")
     else:
         if color is None:
-            real = sys.__stdout__ if out is sys.stdout else out
-            color = (
-                "NO_COLOR" not in environ
-                and environ.get("TERM") != "dumb"
-                and real is not None
-                and real.isatty()
-            )
+            from awsguard.present.report import colour_wanted
+
+            color = colour_wanted(environ, out)
         out.write(to_text(checks, color=color))
     return errors.FAILURE if failed else errors.OK

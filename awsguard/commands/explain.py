@@ -69,7 +69,7 @@ def run(
         out.write(report.dumps(doc, indent=2) + "\n")
         return errors.OK
     if color is None:
-        color = "NO_COLOR" not in environ and out.isatty() and environ.get("TERM") != "dumb"
+        color = report.colour_wanted(environ, out)
     style = report.Style(color)
     out.write(
         report.to_text(res, findings, verdict, sem.info, environ, aws_args, style, rules=sem.rules)

@@ -196,14 +196,9 @@ def run(
         out.write(report.dumps([statustable.row_json(row, cli) for row in rows], indent=2) + "\n")
     else:
         if color is None:
-            # plumbum holds sys.stdout while a command runs: ask the real one.
-            real = sys.__stdout__ if out is sys.stdout else out
-            color = (
-                "NO_COLOR" not in environ
-                and environ.get("TERM") != "dumb"
-                and real is not None
-                and real.isatty()
-            )
+            from awsguard.present.report import colour_wanted
+
+            color = colour_wanted(environ, out)
         out.write(
             statustable.to_text(table, rows, environ, color=color, problems_only=problems_only)
         )

@@ -534,13 +534,9 @@ def run(
 
 
 def _color(environ: Mapping[str, str], out: TextIO) -> bool:
-    real = sys.__stdout__ if out is sys.stdout else out
-    return (
-        "NO_COLOR" not in environ
-        and environ.get("TERM") != "dumb"
-        and real is not None
-        and real.isatty()
-    )
+    from awsguard.present.report import colour_wanted
+
+    return colour_wanted(environ, out)
 
 
 def has_credentials_to_check(res: Resolution) -> bool:

@@ -153,6 +153,21 @@ def _session_json(session: Session | None) -> dict[str, object] | None:
 # -- text --------------------------------------------------------------------------------------
 
 
+def colour_wanted(environ: Mapping[str, str], stream: object) -> bool:
+    """Colour for people only: ``stream`` is a terminal, ``NO_COLOR`` is unset and ``TERM`` is
+    not ``dumb``.  plumbum holds ``sys.stdout`` while a command runs, so for that stream the real
+    one is asked."""
+    import sys
+
+    if stream is sys.stdout:
+        stream = sys.__stdout__
+    try:
+        tty = stream is not None and bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, OSError, ValueError):
+        tty = False
+    return tty and "NO_COLOR" not in environ and environ.get("TERM") != "dumb"
+
+
 class Style:
     """ANSI styling, or none at all."""
 
