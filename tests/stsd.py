@@ -34,6 +34,7 @@ import ipaddress
 import json
 import os
 import selectors
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -138,10 +139,9 @@ class StsServer:
             ready = sel.select(_START_TIMEOUT)
         line = self._proc.stdout.readline().split() if ready else []
         if len(line) != 3 or line[0] != "READY":
+            tail = self.log_tail()
             self.stop()
-            raise RuntimeError(
-                f"moto's server did not start (said {line!r}); its log:\n{self.log_tail()}"
-            )
+            raise RuntimeError(f"moto's server did not start (said {line!r}); its log:\n{tail}")
         self.host, self.port = line[1], int(line[2])
         if not ipaddress.ip_address(self.host).is_loopback:  # the child checks too
             self.stop()
@@ -162,6 +162,8 @@ class StsServer:
             proc.wait()
         if proc.stdout:
             proc.stdout.close()
+        # Its directory (HOME and the request log) goes with it: nothing is left in /tmp.
+        shutil.rmtree(self._workdir, ignore_errors=True)
 
     def __enter__(self) -> StsServer:
         return self.start()
