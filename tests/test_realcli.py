@@ -433,16 +433,19 @@ def test_failed_probe_is_retried_later(tmp_path: Path, env: dict[str, str], cach
         "garbage",
         "{",
         "[]",
-        '{"schema": 2, "entries": {}}',
-        '{"schema": 1, "entries": []}',
-        '{"schema": 1, "entries": {"KEY": {"id": "x"}}}',
-        '{"schema": 1, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": 1e3, "version": "9", "major": 2, "crt": true, "botocore": null}}}',
-        '{"schema": 1, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": AT, "version": "9", "major": 7, "crt": true, "botocore": null}}}',
-        '{"schema": 1, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": AT, "version": "9", "major": true, "crt": true, "botocore": null}}}',
-        '{"schema": 1, "entries": {"KEY": {"id": ID, "deps": [[1, 2]], "env": null, "at": AT, "version": "9", "major": 2, "crt": true, "botocore": null}}}',
-        '{"schema": 1, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": AT, "version": "9", "major": 2, "crt": "yes", "botocore": null}}}',
+        '{"schema": 1, "entries": {}}',
+        '{"schema": 2, "entries": []}',
+        '{"schema": 2, "entries": {"KEY": {"id": "x"}}}',
+        '{"schema": 2, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": 1e3, "version": "9", "major": 2, "crt": true, "botocore": null}}}',
+        '{"schema": 2, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": AT, "version": "9", "major": 7, "crt": true, "botocore": null}}}',
+        '{"schema": 2, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": AT, "version": "9", "major": true, "crt": true, "botocore": null}}}',
+        '{"schema": 2, "entries": {"KEY": {"id": ID, "deps": [[1, 2]], "env": null, "at": AT, "version": "9", "major": 2, "crt": true, "botocore": null}}}',
+        '{"schema": 2, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": AT, "version": "9", "major": 2, "crt": "yes", "botocore": null}}}',
+        '{"schema": 2, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": AT, "version": "9", "major": 2, "crt": true, "botocore": null, "varies": 1}}}',
+        '{"schema": 2, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": AT, "retry": "x", "version": "9", "major": 2, "crt": true, "botocore": null}}}',
+        '{"schema": 2, "entries": {"KEY": {"id": ID, "deps": [], "env": null, "at": 1000, "retry": 60, "version": null, "major": null, "crt": null, "botocore": null}}}',
         "[" * 10_000,
-        '{"schema": 1, "entries": {}} trailing',
+        '{"schema": 2, "entries": {}} trailing',
         "\xff\xfe",
     ],
 )
@@ -486,13 +489,15 @@ def test_hand_made_valid_cache_is_trusted(tmp_path: Path, env: dict[str, str], c
         "deps": [],
         "env": None,
         "at": int(time.time()),
+        "retry": None,
         "version": "2.99.0",
         "major": 2,
         "crt": True,
         "botocore": None,
+        "varies": None,
     }
     os.makedirs(cache)
-    data = {"schema": 1, "entries": {os.path.realpath(aws): entry}}
+    data = {"schema": realcli._CACHE_SCHEMA, "entries": {os.path.realpath(aws): entry}}
     memo.write_marshal(str(Path(cache) / realcli.CACHE_FILE), data)
     assert cli_info(str(aws), env, cache_dir=cache).version == "2.99.0"
     assert runs(counter) == 0

@@ -21,13 +21,12 @@ from awsguard.host.findaws import (
     DEPTH_VAR,
     MAX_DEPTH,
     RealCliError,
-    _is_executable_file,
-    _read_head,
     _show,
     find_real_aws,
 )
 from awsguard.host.memo import read_marshal, write_marshal
 from awsguard.host.record import note_path
+from awsguard.host.wrapper import python_interpreter
 from awsguard.words import VARIABLES
 
 TYPE_CHECKING = False
@@ -37,16 +36,21 @@ if TYPE_CHECKING:
 
 PROBE_TIMEOUT = 5.0
 CACHE_FILE = "cli.marshal"
-_CACHE_SCHEMA = 1
+_CACHE_SCHEMA = 2
 _CACHE_MAX_BYTES = 256 * 1024
 _CACHE_MAX_ENTRIES = 16
-# A probe that learned nothing (timeout, odd wrapper) is retried after this long, not on every
+# A probe that learned nothing is retried as soon as anything it depended on changes (the files
+# it ran, the variables that steer them); an odd wrapper that just fails is also retried after
+# this long, one that timed out (a busy machine can be why) much sooner.  Not on every
 # invocation: a hanging `aws --version` must not cost 5 s per command.
 _RETRY_FAILED_AFTER = 3600
+_RETRY_TIMED_OUT_AFTER = 60
 # botocore/compat.py: ``EC`` exists only when awscrt imports and is at least this version.
 _MIN_CRT_FOR_EC = (0, 28, 4)
 # Variables that change what a pip-installed v1 imports; part of the cache key for such entries.
 _PYTHON_ENV = ("PYTHONPATH", "PYTHONHOME", "PYTHONNOUSERSITE", "PYTHONUSERBASE", "HOME")
+# What a failed probe may have depended on besides files: the same, and where commands are found.
+_FAILED_ENV = (*_PYTHON_ENV, "PATH")
 _PROBE_LINE = "AWSGUARD-PROBE "
 # Run with ``python -c CODE SCRIPT_DIR``.  sys.path[0] is made the script's directory (what it is
 # when the script itself runs) instead of the current directory, then botocore/compat.py's test
@@ -75,10 +79,11 @@ class CliInfo:
     rules apply, see :func:`semantics`); ``crt`` whether the CLI can use a
     ``login_session`` (always True for v2, which bundles awscrt; for v1 whether botocore finds
     ``awscrt.crypto.EC`` under this environment's ``BOTO_DISABLE_CRT``) or None when unknown;
-    ``botocore`` the botocore version a v1 CLI reports.
+    ``botocore`` the botocore version a v1 CLI reports; ``varies`` why the CLI it runs may be
+    v1 on one call and v2 on the next (:mod:`awsguard.host.wrapper`), None when it cannot.
     """
 
-    __slots__ = ("botocore", "crt", "major", "path", "version")
+    __slots__ = ("botocore", "crt", "major", "path", "varies", "version")
 
     def __init__(
         self,
@@ -87,17 +92,19 @@ class CliInfo:
         major: int | None = None,
         crt: bool | None = None,
         botocore: str | None = None,
+        varies: str | None = None,
     ) -> None:
         self.path = path
         self.version = version
         self.major = major
         self.crt = crt
         self.botocore = botocore
+        self.varies = varies
 
     def __repr__(self) -> str:
         return (
             f"CliInfo(path={self.path!r}, version={self.version!r}, major={self.major!r}, "
-            f"crt={self.crt!r}, botocore={self.botocore!r})"
+            f"crt={self.crt!r}, botocore={self.botocore!r}, varies={self.varies!r})"
         )
 
     def __eq__(self, other: object) -> bool:
@@ -169,30 +176,11 @@ def semantics(
         path = find_real_aws(environ, skip_dirs=[dirs.shim_bin_dir(environ)])
     info = cli_info(path, environ, cache_dir=cache_dir, probe=probe) if path else None
     major = forced or (1 if info is not None and info.major == 1 else 2)
-    majors = (1, 2) if forced is None and path and version_manager(path) else (major,)
+    # Both CLIs' rules when the aws found may run either (awsguard.host.wrapper), and when the
+    # probe could not tell which it is: not knowing is no reason to judge more leniently.
+    either = info is not None and (info.varies is not None or info.major is None)
+    majors = (1, 2) if forced is None and either else (major,)
     return Semantics(path, info, majors, major, _crt_disabled(environ))
-
-
-# What a version manager's shim holds: it picks the CLI (and so v1 or v2) by the environment and
-# the directory at each call, so one probe says nothing about the next call.
-_MANAGER_MARKS = (
-    b'/libexec/pyenv" exec ',  # pyenv (rbenv-style: `exec "$PYENV_ROOT/libexec/pyenv" exec …`)
-    b"asdf exec ",  # asdf
-    b"mise exec ",
-    b"mise x ",
-)
-_MANAGER_PROGRAMS = ("mise", "rtx")  # shims that are links to the manager's own binary
-
-
-def version_manager(path: str) -> bool:
-    """Whether ``path`` is a known version manager's shim (pyenv, asdf, mise): the CLI it runs,
-    v1 or v2, can differ from call to call."""
-    if os.path.basename(os.path.realpath(path)) in _MANAGER_PROGRAMS:
-        return True
-    head = _read_head(path)
-    if head is None or not head.startswith(b"#!"):
-        return False
-    return any(m in head for m in _MANAGER_MARKS)
 
 
 # --- Which CLI it is --------------------------------------------------------------------------
@@ -214,8 +202,8 @@ def _crt_disabled(environ: Mapping[str, str]) -> bool:
     return environ.get("BOTO_DISABLE_CRT", "false").lower() == "true"
 
 
-def _env_key(environ: Mapping[str, str]) -> str:
-    return "\0".join(f"{name}={environ.get(name, '')}" for name in _PYTHON_ENV)
+def _env_key(environ: Mapping[str, str], names: tuple[str, ...] = _PYTHON_ENV) -> str:
+    return "\0".join(f"{name}={environ.get(name, '')}" for name in names)
 
 
 def _mtime(path: str) -> int | None:
@@ -261,6 +249,7 @@ def _info(
     fields: dict[str, object] = entry if entry is not None else {}
     version, botocore = fields.get("version"), fields.get("botocore")
     probed_major, probed_crt = fields.get("major"), fields.get("crt")
+    varies = fields.get("varies")
     if not isinstance(version, str):
         version = None
     if not isinstance(botocore, str):
@@ -277,7 +266,7 @@ def _info(
         crt = False
     elif major == 1 and probed_major == 1:
         crt = probed_crt
-    return CliInfo(path, version, major, crt, botocore)
+    return CliInfo(path, version, major, crt, botocore, varies if isinstance(varies, str) else None)
 
 
 # --- The cache --------------------------------------------------------------------------------
@@ -287,7 +276,10 @@ def _info(
 #   "deps": [[path, st_mtime_ns or null], ...]  interpreter and sys.path of a v1 script: installing
 #           or removing awscrt changes site-packages' mtime,
 #   "env": _env_key() for entries whose answer depends on it, else null,
-#   "at": probe time, "version", "major", "crt", "botocore"}
+#   "at": probe time, "retry": seconds after which a failed probe is made again (else null),
+#   "version", "major", "crt", "botocore",
+#   "varies": why the aws may run either CLI (awsguard.host.wrapper), else null}
+# "deps" also holds the files read to learn "varies" (a wrapper's targets, its interpreter).
 
 
 def _read_cache(cache_dir: str) -> dict[str, object] | None:
@@ -309,19 +301,23 @@ def _cached_entry(
     if not isinstance(entry, dict) or entry.get("id") != ident:
         return None
     version, major, crt, botocore = (entry.get(k) for k in ("version", "major", "crt", "botocore"))
-    at, env, deps = entry.get("at"), entry.get("env"), entry.get("deps")
+    at, env, deps, retry = entry.get("at"), entry.get("env"), entry.get("deps"), entry.get("retry")
     if (
         not (version is None or isinstance(version, str))
         or not (major is None or (type(major) is int and major in (1, 2)))
         or not (crt is None or isinstance(crt, bool))
         or not (botocore is None or isinstance(botocore, str))
+        or not (entry.get("varies") is None or isinstance(entry.get("varies"), str))
         or not isinstance(at, int)
+        or not (retry is None or type(retry) is int)
         or not isinstance(deps, list)
     ):
         return None
-    if version is None and not 0 <= time.time() - at < _RETRY_FAILED_AFTER:
+    if retry is not None and not 0 <= time.time() - at < retry:
         return None
-    if env is not None and env != _env_key(environ):
+    if env is not None and env != _env_key(
+        environ, _FAILED_ENV if version is None else _PYTHON_ENV
+    ):
         return None
     for dep in deps:
         if not (isinstance(dep, list) and len(dep) == 2 and isinstance(dep[0], str)):
@@ -349,8 +345,13 @@ def _write_cache(
 # --- Probing (cache misses only) --------------------------------------------------------------
 
 
+# What _run returns for a child that did not finish in time (compared by identity).
+_TIMED_OUT = ("", "")
+
+
 def _run(argv: list[str], env: dict[str, str]) -> tuple[str, str] | None:
-    """(stdout, stderr) of ``argv``, never through a shell, or None if it could not run in time.
+    """(stdout, stderr) of ``argv``, never through a shell; None if it could not be started,
+    :data:`_TIMED_OUT` if it did not finish in time.
 
     The child gets its own session: it cannot read the terminal (a wrapper asking for an MFA code
     fails instead of hanging), and on timeout its whole process group is killed, so a grandchild
@@ -376,7 +377,7 @@ def _run(argv: list[str], env: dict[str, str]) -> tuple[str, str] | None:
     except BaseException as exc:
         _kill_group(proc)
         if isinstance(exc, subprocess.TimeoutExpired):
-            return None
+            return _TIMED_OUT
         raise
     return out.decode("utf-8", "replace"), err.decode("utf-8", "replace")
 
@@ -440,57 +441,13 @@ def parse_version_output(text: str) -> tuple[str | None, int | None, str | None,
     return None, None, None, None
 
 
-def _which(name: str, environ: Mapping[str, str]) -> str | None:
-    for entry in environ.get("PATH", os.defpath).split(os.pathsep):
-        if entry.startswith("/"):
-            candidate = os.path.join(entry, name)
-            if _is_executable_file(candidate) is not None:
-                return candidate
-    return None
-
-
-def python_interpreter(script: str, environ: Mapping[str, str]) -> list[str] | None:
-    """``[interpreter, *flags]`` a Python script runs under, from its ``#!`` line; else None.
-
-    Understands ``#!/path/python3 [-flags]``, ``#!/usr/bin/env python3`` and pip's launcher for
-    long or spaced interpreter paths (``#!/bin/sh`` then ``'''exec' "/path/python" "$0" "$@"``).
-    """
-    head = _read_head(script, 1024)
-    if head is None or not head.startswith(b"#!"):
-        return None
-    lines = head.split(b"\n", 2)
-    # Linux: the interpreter ends at the first blank; the rest of the line is one argument.
-    first = os.fsdecode(lines[0][2:].strip(b" \t\r"))
-    interp, _, arg = first.replace("\t", " ").partition(" ")
-    arg = arg.strip()
-    base = os.path.basename(interp)
-    if base == "sh" and len(lines) > 1 and lines[1].startswith(b"'''exec' "):
-        rest = os.fsdecode(lines[1][len(b"'''exec' ") :])
-        quoted = rest.startswith('"')
-        interp = rest[1:].partition('"')[0] if quoted else rest.partition(" ")[0]
-        arg = ""
-    elif base == "env":
-        if not arg or arg.startswith("-") or " " in arg:
-            return None
-        found = arg if arg.startswith("/") else _which(arg, environ)
-        if found is None:
-            return None
-        interp, arg = found, ""
-    name = os.path.basename(interp)
-    if not interp.startswith("/") or not name.startswith(("python", "pypy")):
-        return None
-    if (arg and not arg.startswith("-")) or _is_executable_file(interp) is None:
-        return None
-    return [interp, arg] if arg else [interp]
-
-
 def _probe_python(
     interp: list[str], script_dir: str, env: dict[str, str]
 ) -> tuple[bool, list[str]] | None:
     import json
 
     result = _run([*interp, "-c", _PYTHON_PROBE, script_dir], env)
-    if result is None:
+    if result is None or result is _TIMED_OUT:
         return None
     for line in reversed(result[0].splitlines()):
         if line.startswith(_PROBE_LINE):
@@ -520,16 +477,27 @@ def _probe(path: str, real: str, ident: list[int], environ: Mapping[str, str]) -
     out = _run([path, "--version"], env)
     # stdout first: v1 printed the version on stderr before Python 3.4's argparse change.
     version, major, botocore, crt = parse_version_output(out[0] + "\n" + out[1] if out else "")
+    # What the aws found runs, read (not run): a wrapper may choose v1 or v2 at each call.
+    from awsguard.host import wrapper
+
+    varies, read = wrapper.examine(path, environ)
+    deps: list[list[object]] = [[p, _mtime(p)] for p in read if p != real]
     entry: dict[str, object] = {
         "id": ident,
-        "deps": [],
+        "deps": deps,
         "env": None,
         "at": int(time.time()),
+        "retry": None,
         "version": version,
         "major": major,
         "crt": crt,
         "botocore": botocore,
+        "varies": varies,
     }
+    if version is None:
+        # Learnt nothing: made again when what it ran or what steered it changes, or in time.
+        entry["env"] = _env_key(environ, _FAILED_ENV)
+        entry["retry"] = _RETRY_TIMED_OUT_AFTER if out is _TIMED_OUT else _RETRY_FAILED_AFTER
     if major == 1:
         interp = python_interpreter(real, environ)
         probed = _probe_python(interp, os.path.dirname(real), env) if interp else None
@@ -540,7 +508,7 @@ def _probe(path: str, real: str, ident: list[int], environ: Mapping[str, str]) -
             script_dir = os.path.dirname(real)
             # The script's own directory is left out: its mtime changes whenever any tool is
             # installed next to `aws`, which says nothing about awscrt.
-            deps = [interp[0], *(p for p in probed[1] if p != script_dir)]
-            entry["deps"] = [[p, _mtime(p)] for p in deps]
+            found = [interp[0], *(p for p in probed[1] if p != script_dir)]
+            deps.extend([p, _mtime(p)] for p in found)
             entry["env"] = _env_key(environ)
     return entry

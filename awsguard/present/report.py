@@ -56,6 +56,7 @@ def to_json(
             "version": cli.version,
             "major": cli.major,
             "rules": rules or f"v{res.major}",
+            "rules_reason": both_reason(cli) if rules == "both" else None,
         },
         "semantics": res.major,
         "profile": res.profile,
@@ -202,6 +203,11 @@ _MARK = {
 }
 
 
+def both_reason(cli: CliInfo) -> str:
+    """Why a call to ``cli`` is judged under both CLIs' rules (a fixed phrase, no file text)."""
+    return cli.varies or "an aws whose version could not be learnt (aws --version failed)"
+
+
 def to_text(
     res: Resolution,
     findings: list[Finding],
@@ -224,8 +230,9 @@ def to_text(
         if rules == "both":
             lines.append(f"  real aws     {d.path(cli.path)} ({version}; v1 and v2 rules)")
             lines.append(
-                "  cli rules    both: this aws is a wrapper that may run CLI v1 or v2, so the "
-                f"call is judged under each; the stricter verdict is shown (v{res.major} rules)"
+                f"  cli rules    both: it is {both_reason(cli)}, so it may run CLI v1 or v2; the "
+                f"call is judged under each and the stricter verdict is shown (v{res.major} "
+                "rules); if it always runs one, set AWSGUARD_CLI_MAJOR=1 or 2"
             )
         else:
             lines.append(f"  real aws     {d.path(cli.path)} ({version}; v{res.major} rules)")
