@@ -170,9 +170,8 @@ def _odd_file(path: str) -> str | None:
 
 
 def _compute(env: record.RecordingEnv, now: float) -> Segment:
-    from awsguard.host import dirs, findaws, realcli
-    from awsguard.judge import policy, settings
-    from awsguard.predict.resolver import resolve
+    from awsguard.host import findaws, realcli
+    from awsguard.judge import settings
 
     # The files every answer depends on, noted before anything reads them (the loaders note
     # them too; the prompt's cache must not depend on that).
@@ -186,9 +185,23 @@ def _compute(env: record.RecordingEnv, now: float) -> Segment:
     try:
         # Which CLI it is changes rarely and only matters for v1/v2 differences: PATH is not
         # made a dependency of every prompt for it, only the shim's cache file (noted inside).
-        major = realcli.major_override(env) or _known_major(env.inner)
+        forced = realcli.major_override(env)
     except findaws.RealCliError:
         return _problem("bad AWSGUARD_CLI_MAJOR", _profile_guess(env))
+    majors = (forced,) if forced else _known_majors(env.inner)
+    # An aws that may run either CLI: the stricter segment, as the shim judges (first on a tie).
+    segments = [_segment(env, now, major) for major in majors]
+    return max(segments, key=lambda seg: _STRICTNESS.get(seg.verdict, 0))
+
+
+_STRICTNESS = {"allow": 0, "warn": 1, "error": 2, "block": 3}
+
+
+def _segment(env: record.RecordingEnv, now: float, major: int) -> Segment:
+    from awsguard.host import dirs
+    from awsguard.judge import policy, settings
+    from awsguard.predict.resolver import resolve
+
     res = resolve([], env, major=major, now=now, cache_dir=dirs.default_cache_dir(env))
     seg = Segment()
     seg.profile = clean(res.profile, _PROFILE_MAX)
@@ -216,16 +229,19 @@ def _compute(env: record.RecordingEnv, now: float) -> Segment:
     return seg
 
 
-def _known_major(env: Mapping[str, str]) -> int:
-    """The real CLI's major version as far as the shim has already learnt it (its cached probe);
-    2 when not known.  The prompt never starts the CLI to find out."""
+def _known_majors(env: Mapping[str, str]) -> tuple[int, ...]:
+    """The CLI majors whose rules apply, as far as the shim has already learnt them (its cached
+    probe): the learnt one first, both for an aws that may run either (a wrapper whose choice
+    can vary), v2 when nothing is known.  The prompt never starts the CLI to find out."""
     from awsguard.host import dirs, findaws, realcli
 
     try:
         sem = realcli.semantics(env, probe=False, cache_dir=dirs.default_cache_dir(env))
     except (findaws.RealCliError, OSError):
-        return 2
-    return sem.major
+        return (2,)
+    if sem.info is not None and sem.info.varies is not None:
+        return (sem.major, 3 - sem.major)
+    return (sem.major,)
 
 
 def _profile_guess(env: Mapping[str, str]) -> str:
