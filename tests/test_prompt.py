@@ -451,3 +451,27 @@ def test_the_prompt_follows_the_cli_major_the_shim_has_learnt(home, tmp_path):
     assert info.major == 1  # what the shim's first call does
     seg, _ = segment.compute(environ, NOW)
     assert seg.profile == "b"
+
+
+@pytest.mark.parametrize("level", ["base", "prompt", "shell"])
+def test_stamps_are_kept_only_in_directories_nobody_else_can_write(home, level):
+    """The stamps decide when the prompt is computed again; in a directory others can write
+    they could be kept matching an edited file, so the prompt would keep an old answer."""
+    environ = env(home, AWS_PROFILE="dev")
+    base = home / "cache" / "awsguard"
+    assert hook(environ)[2] == str(base / "prompt" / "4242")  # control: private ones are used
+    target = {"base": base, "prompt": base / "prompt", "shell": base / "prompt" / "4242"}[level]
+    target.chmod(0o777)
+    assert hook(environ)[2] == ""
+
+
+def test_stamp_directories_are_private_under_a_group_writable_umask(home):
+    old = os.umask(0o002)  # Ubuntu's default for users: new directories are group-writable
+    try:
+        lines = hook(env(home, AWS_PROFILE="dev"))
+    finally:
+        os.umask(old)
+    base = home / "cache" / "awsguard"
+    assert lines[2] == str(base / "prompt" / "4242")
+    for directory in (base, base / "prompt", base / "prompt" / "4242"):
+        assert directory.stat().st_mode & 0o777 == 0o700

@@ -95,6 +95,18 @@ def read_private(path: str, limit: int | None = None, *, derived: bool = False) 
     return data
 
 
+def private_dir(path: str) -> bool:
+    """Whether ``path`` is a directory (not a link to one) owned by this user and not writable
+    by group or others: only then may what awsguard keeps in it steer anything."""
+    try:
+        st = os.lstat(path)
+    except (OSError, ValueError):
+        return False
+    return (
+        (st.st_mode & _S_IFMT) == _S_IFDIR and st.st_uid == os.getuid() and not st.st_mode & 0o022
+    )
+
+
 def decode_newlines(text: str) -> str:
     """Universal newlines, as ``open()`` in text mode gives them: CRLF and CR become LF."""
     if "\r" in text:

@@ -612,14 +612,21 @@ def _stamp_dir(environ: Mapping[str, str], session: str) -> str | None:
         base = cache
     parent = base + "/prompt"
     path = f"{parent}/{int(session)}"
-    if os.path.isdir(path):
-        return path
+    from awsguard.host.fileio import private_dir
+
+    # The stamps decide when the prompt is computed again: a directory another user can write
+    # (or made by one) could keep it showing an old answer, so then there are none.
+    if private_dir(path):
+        return path if private_dir(parent) and private_dir(base) else None
     try:
-        os.makedirs(parent, mode=0o700, exist_ok=True)
+        for directory in (base, parent):  # each level private, whatever the umask
+            os.makedirs(directory, mode=0o700, exist_ok=True)
         os.mkdir(path, 0o700)
     except FileExistsError:
         pass
     except OSError:
+        return None
+    if not all(private_dir(d) for d in (base, parent, path)):
         return None
     _prune(parent, int(session))
     return path
