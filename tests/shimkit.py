@@ -31,7 +31,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import logincache
@@ -247,6 +247,21 @@ def signal_ignored(mask: int, signum: int) -> bool:
     return bool(mask & (1 << (signum - 1)))
 
 
+def default_disposition(*signums: int) -> Callable[[], None]:
+    """A ``preexec_fn`` giving the child ``signums`` at their default action.
+
+    Ignored signals survive fork and exec, and a shell starts a background job (``cmd &`` in a
+    script, a CI step's helper) with SIGINT and SIGQUIT ignored; pytest run from such a job would
+    hand that on, and a test about how SIGINT kills aws would be testing the harness instead.
+    """
+
+    def reset() -> None:
+        for signum in signums:
+            signal.signal(signum, signal.SIG_DFL)
+
+    return reset
+
+
 class Sandbox:
     """A private HOME with ~/.aws, a stub aws in ``real/``, and the installed shim.
 
@@ -330,6 +345,7 @@ class Sandbox:
         cwd: Path | None = None,
         check_secrets: bool = True,
         timeout: float = HANG_GUARD,
+        preexec_fn: Callable[[], object] | None = None,
     ) -> Result:
         """Run ``exe`` (default: the shim) with ``args`` and collect what happened."""
         program = os.fspath(exe) if exe is not None else str(self.shim)
@@ -342,6 +358,7 @@ class Sandbox:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=str(cwd or self.cwd),
+            preexec_fn=preexec_fn,
         )
         try:
             out, err = proc.communicate(input, timeout=timeout)

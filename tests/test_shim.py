@@ -38,6 +38,7 @@ from shimkit import (
     TOKEN_ENV,
     Result,
     Sandbox,
+    default_disposition,
     key_id,
     read_record,
     signal_ignored,
@@ -184,8 +185,9 @@ def test_exit_codes_pass_through(sb: Sandbox, code: int) -> None:
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
 def test_death_by_signal_looks_the_same_to_the_parent(sb: Sandbox, sig: signal.Signals) -> None:
     extra = {"STUB_SIGNAL": sig.name[3:]}
-    direct = sb.run(CALL, extra, exe=sb.stub)
-    shimmed = sb.run(CALL, extra)
+    default = default_disposition(sig)
+    direct = sb.run(CALL, extra, exe=sb.stub, preexec_fn=default)
+    shimmed = sb.run(CALL, extra, preexec_fn=default)
     assert direct.returncode == -sig
     assert shimmed.returncode == -sig, shimmed.describe()
     assert shimmed.ran
@@ -201,6 +203,7 @@ def test_a_signal_sent_to_the_pid_reaches_aws(sb: Sandbox, sig: signal.Signals) 
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=sb.cwd,
+        preexec_fn=default_disposition(sig),
     )
     try:
         ready = sb.rec / f"{proc.pid}.ready"
