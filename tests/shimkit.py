@@ -66,7 +66,9 @@ fi
 if [ -n "$STUB_WAIT" ]; then
   trap '/bin/kill "$child" 2>/dev/null; : > "$rec.got-INT"; exit 130' INT
   trap '/bin/kill "$child" 2>/dev/null; : > "$rec.got-TERM"; exit 143' TERM
-  /bin/sleep 120 &
+  # The sleeper must not hold stdout/stderr: a TERM that lands between its fork and its exec
+  # can be lost (the forked shell drops its inherited traps), and the caller waits for EOF.
+  /bin/sleep 120 < /dev/null > /dev/null 2>&1 &
   child=$!
   : > "$rec.ready"
   wait "$child"
