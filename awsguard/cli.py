@@ -93,6 +93,14 @@ _FAST = {"explain": _fast_explain, "prompt": _fast_prompt, "init": _fast_init}
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    # A closed stream (`2>&-`, `>&-`) makes Python start with it None.  Without a stderr the
+    # messages are dropped (the exit code still tells); without a stdout nothing is done, as a
+    # command whose output cannot be written must not act (`fix --yes >&-`).
+    if sys.stderr is None:
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the process
+    if sys.stdout is None:
+        print("awsguard: standard output is closed; nothing done", file=sys.stderr)
+        return errors.FAILURE
     try:
         fast = _FAST.get(args[0]) if args else None
         runner = fast(args[1:]) if fast else None

@@ -348,10 +348,7 @@ def _exec(real: str, argv: list[str], environ: Mapping[str, str]) -> NoReturn:
         signum = getattr(_signal, name, None)
         if signum is not None:
             _signal.signal(signum, _signal.SIG_DFL)
-    try:
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        pass
+    _flush()
     env = dict(environ)
     env[DEPTH_VAR] = str(_depth(environ) + 1)
     try:
@@ -363,8 +360,21 @@ def _exec(real: str, argv: list[str], environ: Mapping[str, str]) -> NoReturn:
 
 
 def _say(text: str) -> None:
+    # With fd 2 closed (`aws … 2>&-`) Python starts with sys.stderr None: say nothing, but still
+    # block or run aws exactly as with a stderr.
+    if sys.stderr is None:
+        return
     try:
         sys.stderr.write(text + "\n" if text else "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+
+
+def _flush() -> None:
+    if sys.stderr is None:
+        return
+    try:
         sys.stderr.flush()
     except (OSError, ValueError):
         pass
@@ -442,7 +452,7 @@ def _confirm(
     question, answers = report.confirm_question(res, argv, style)
     interactive = False
     try:
-        interactive = os.isatty(0) and os.isatty(2)
+        interactive = sys.stderr is not None and os.isatty(0) and os.isatty(2)
     except OSError:
         pass
     if not interactive:

@@ -158,3 +158,38 @@ def test_bash_completion_script_passes_shellcheck():
     _need("shellcheck")
     script = run("--completions", "bash").stdout
     subprocess.run(["shellcheck", "-s", "bash", "-"], input=script, text=True, check=True)
+
+
+def _closed(*fds: int, args: tuple[str, ...], home: Path) -> subprocess.CompletedProcess[bytes]:
+    """Run awsguard with ``fds`` closed (`>&-`, `2>&-`); what is left open is captured."""
+    environ = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(home),
+        "AWS_EC2_METADATA_DISABLED": "true",
+        "NO_COLOR": "1",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "awsguard", *args],
+        capture_output=True,
+        cwd=ROOT,
+        env=environ,
+        timeout=120,
+        preexec_fn=lambda: [os.close(fd) for fd in fds] and None,
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("status",), ("explain", "sts", "get-caller-identity"), ("doctor",), ("bogus",), ("--help",)],
+    ids=" ".join,
+)
+def test_closed_standard_streams_are_not_internal_errors(tmp_path, args):
+    (tmp_path / ".aws").mkdir()
+    (tmp_path / ".aws" / "config").write_text("[default]\nregion = eu-west-1\n")
+    open_ = _closed(args=args, home=tmp_path)  # control: the same command with both streams
+    no_stdout = _closed(1, args=args, home=tmp_path)
+    assert no_stdout.returncode == 1, no_stdout
+    assert no_stdout.stderr == b"awsguard: standard output is closed; nothing done\n"
+    no_stderr = _closed(2, args=args, home=tmp_path)
+    assert (no_stderr.returncode, no_stderr.stdout) == (open_.returncode, open_.stdout)
+    assert b"internal error" not in open_.stderr

@@ -23,7 +23,7 @@ import signal
 import subprocess
 import termios
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -180,6 +180,29 @@ def test_exit_codes_pass_through(sb: Sandbox, code: int) -> None:
     assert direct.returncode == code
     assert_ran(shimmed, code)
     assert shimmed.stderr == direct.stderr == b""
+
+
+def _closing(*fds: int) -> Callable[[], None]:
+    def close() -> None:
+        for fd in fds:
+            os.close(fd)
+
+    return close
+
+
+@pytest.mark.parametrize("fds", [(2,), (0, 2), (1, 2), (0, 1, 2)], ids=str)
+def test_closed_standard_streams_change_nothing(sb: Sandbox, fds: tuple[int, ...]) -> None:
+    """`aws … 2>&-`: Python starts with sys.stderr None; the shim still runs or blocks as usual."""
+    extra = {"STUB_EXIT": "3"}
+    direct = sb.run(CALL, extra, exe=sb.stub, preexec_fn=_closing(*fds))
+    assert direct.returncode == 3 and direct.ran  # control: the stub itself does not mind
+    shimmed = sb.run(CALL, extra, preexec_fn=_closing(*fds))
+    assert_ran(shimmed, 3)
+    field_report(sb)
+    blocked = sb.run([*CALL, "--profile", "test_user"], extra, preexec_fn=_closing(*fds))
+    assert blocked.returncode == 77 and not blocked.ran, blocked.describe()
+    # Control: the same call with the streams open is blocked with its message.
+    assert_blocked(sb.run([*CALL, "--profile", "test_user"], extra))
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP])
