@@ -43,13 +43,13 @@ def case(
 
 
 def outcomes(
-    scn: oracle.Scenario, drop_env: tuple[str, ...] = ()
+    scn: oracle.Scenario, drop_env: tuple[str, ...] = (), *, pin_region: bool = True
 ) -> tuple[tuple[str | None, str | None], tuple[str | None, str | None]]:
     """(the real CLI's (source, error), awsguard's) on the same files, argv and environment."""
     with oracle.materialize(scn) as m:
-        cli = realcli.run_real_cli(m, drop_env=drop_env)
+        cli = realcli.run_real_cli(m, drop_env=drop_env, pin_region=pin_region)
         assert not cli.guard_reports, "\n".join(cli.guard_reports)
-        argv, env = realcli.cli_invocation(m)
+        argv, env = realcli.cli_invocation(m, pin_region=pin_region)
         for name in drop_env:
             env.pop(name, None)
         asked = oracle.Materialized(scenario=scn, home=m.home, env=env, argv=argv)
@@ -304,6 +304,81 @@ CASES: dict[str, tuple[oracle.Scenario, tuple[str | None, str | None], tuple[str
         OK,
         (),
     ),
+    # The region: create_client validates it before it asks for any credential (both majors).
+    "region with spaces": (
+        case("[default]\nregion = us east 1\n"),
+        _error("InvalidRegionError"),
+        (),
+    ),
+    "region continued on the next line": (
+        case("[default]\nregion = eu-west-1\n  wJalrXUtnFEMIK7MDENG\n"),
+        _error("InvalidRegionError"),
+        (),
+    ),
+    "region nested": (case("[default]\nregion =\n  a = b\n"), _error("TypeError"), ()),
+    "region all digits": (case("[default]\nregion = 123\n"), _error("InvalidRegionError"), ()),
+    "region with a leading hyphen": (
+        case("[default]\nregion = -eu\n"),
+        _error("InvalidRegionError"),
+        (),
+    ),
+    "region of 64 letters": (
+        case(f"[default]\nregion = {'a' * 64}\n"),
+        _error("InvalidRegionError"),
+        (),
+    ),
+    "region of 63 letters (control)": (case(f"[default]\nregion = {'a' * 63}\n"), OK, ()),
+    "region empty (control)": (case("[default]\nregion =\n"), OK, ()),
+    "region from --region": (
+        case("[default]\nregion = us-east-1\n", argv=["--region", "us_east_1", *GCI]),
+        _error("InvalidRegionError"),
+        (),
+    ),
+    "--region beats a bad file region (control)": (
+        case("[default]\nregion = us east 1\n", argv=["--region", "us-east-1", *GCI]),
+        OK,
+        (),
+    ),
+    "region from AWS_DEFAULT_REGION": (
+        case("[default]\n", env={"AWS_DEFAULT_REGION": "eu west"}),
+        _error("InvalidRegionError"),
+        (),
+    ),
+    "AWS_DEFAULT_REGION beats a bad file region (control)": (
+        case("[default]\nregion = us east 1\n", env={"AWS_DEFAULT_REGION": "eu-west-1"}),
+        OK,
+        (),
+    ),
+    "v1 does not read AWS_REGION (control)": (
+        case("[default]\nregion = us-east-1\n", env={"AWS_REGION": "eu west"}),
+        OK,
+        (),
+    ),
+    "region in the credentials file": (
+        case("[default]\n", credentials=f"[default]\n{KEYS}region = a b\n"),
+        _error("InvalidRegionError"),
+        (),
+    ),
+    "region of another profile (control)": (
+        case("[default]\nregion = us-east-1\n[profile p]\nregion = a b\n"),
+        OK,
+        (),
+    ),
+    "region without credentials": (
+        case("[default]\nregion = a b\n", credentials=None),
+        _error("InvalidRegionError"),
+        (),
+    ),
+    "region beats a chain error": (
+        case("[default]\nregion = a b\n", credentials="[default]\naws_access_key_id = A\n"),
+        _error("InvalidRegionError"),
+        (),
+    ),
+    "region unsigned": (
+        case("[default]\nregion = a b\n", credentials=None, argv=["--no-sign-request", *GCI]),
+        _error("InvalidRegionError"),
+        (),
+    ),
     # Two at once: the CLI's order decides.
     "s3 empty after checksum": (
         case("[default]\ns3 =\nrequest_checksum_calculation = x\n"),
@@ -337,6 +412,25 @@ CASES: dict[str, tuple[oracle.Scenario, tuple[str | None, str | None], tuple[str
         _error("InvalidConfigError"),
         (),
     ),
+    "metadata settings before the region": (
+        case("[default]\nregion = a b\nmetadata_service_timeout = bogus\n"),
+        _error("ValueError"),
+        (),
+    ),
+    "api_versions before the region": (
+        case(
+            "[profile p]\napi_versions = x\nregion = a b\n",
+            credentials=f"[p]\n{KEYS}",
+            argv=PROFILE_P,
+        ),
+        _error("AttributeError"),
+        (),
+    ),
+    "region before defaults_mode": (
+        case("[default]\ndefaults_mode = x\nregion = a b\n"),
+        _error("InvalidRegionError"),
+        (),
+    ),
     "metadata settings before api_versions": (
         case(
             "[profile p]\napi_versions = x\nmetadata_service_timeout = bogus\n",
@@ -352,7 +446,8 @@ CASES: dict[str, tuple[oracle.Scenario, tuple[str | None, str | None], tuple[str
 @pytest.mark.parametrize("name", list(CASES))
 def test_client_configuration_matches_the_real_cli(name: str) -> None:
     scn, expected, drop_env = CASES[name]
-    truth, predicted = outcomes(scn, drop_env)
+    # The runner's `--region us-east-1` would hide the region under test.
+    truth, predicted = outcomes(scn, drop_env, pin_region="region" not in name)
     assert truth == expected, f"the real CLI: {truth}, expected {expected}\n{scn.describe()}"
     assert predicted == truth, f"awsguard {predicted}, the CLI {truth}\n{scn.describe()}"
 
@@ -379,3 +474,18 @@ def test_v2_retry_modes() -> None:
         v2 = resolve(list(m.argv), dict(m.env), major=2, crt=True)
     assert (v1.source, v1.error) == OK
     assert v2.error is not None and v2.error.code == "InvalidRetryModeError"
+
+
+def test_v2_reads_aws_region_first() -> None:
+    """v2's region chain is --region, AWS_REGION, AWS_DEFAULT_REGION, the profile; v1 has no
+    AWS_REGION (the v1 case above is its control against the real CLI)."""
+    scn = case("[default]\nregion = us-east-1\n", env={"AWS_REGION": "eu west"})
+    with oracle.materialize(scn) as m:
+        v1 = resolve(list(m.argv), dict(m.env), major=1, crt=True)
+        v2 = resolve(list(m.argv), dict(m.env), major=2, crt=True)
+        env = {**m.env, "AWS_REGION": "eu-west-1", "AWS_DEFAULT_REGION": "eu west"}
+        v2_fine = resolve(list(m.argv), env, major=2, crt=True)
+    assert (v1.source, v1.error) == OK
+    assert v2.error is not None and v2.error.code == "InvalidRegionError"
+    assert v2.error.origin == "AWS_REGION"
+    assert (v2_fine.source, v2_fine.error) == OK

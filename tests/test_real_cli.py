@@ -492,8 +492,12 @@ def rejected_command_line(
     return None
 
 
-def cli_invocation(m: oracle.Materialized) -> tuple[list[str], dict[str, str]]:
-    """argv (after `aws`) and the environment for the real CLI (see the module docstring)."""
+def cli_invocation(
+    m: oracle.Materialized, *, pin_region: bool = True
+) -> tuple[list[str], dict[str, str]]:
+    """argv (after `aws`) and the environment for the real CLI (see the module docstring);
+    ``pin_region=False`` leaves out ``--region us-east-1``, for a test of the region itself
+    (the endpoint stays the loopback stub)."""
     env = dict(m.env)
     env.update(
         {
@@ -505,11 +509,16 @@ def cli_invocation(m: oracle.Materialized) -> tuple[list[str], dict[str, str]]:
         }
     )
     assert env["AWS_EC2_METADATA_SERVICE_ENDPOINT"].startswith("http://127.0.0.1:")
-    return [*ADDED_ARGS, *m.argv], env
+    added = ADDED_ARGS if pin_region else ADDED_ARGS[: ADDED_ARGS.index("--region")]
+    return [*added, *m.argv], env
 
 
 def run_real_cli(
-    m: oracle.Materialized, *, executable: str = AWS, drop_env: tuple[str, ...] = ()
+    m: oracle.Materialized,
+    *,
+    executable: str = AWS,
+    drop_env: tuple[str, ...] = (),
+    pin_region: bool = True,
 ) -> CliRun:
     """Run the CLI (``executable``: another entry point of it, e.g. one that loads PyPI's
     botocore) on the scenario; ``drop_env`` leaves out variables ``cli_invocation`` adds (the
@@ -517,7 +526,7 @@ def run_real_cli(
     reason = unsafe_reason(m)
     if reason is not None:
         raise AssertionError(f"refusing to run the real CLI: {reason}")
-    argv, env = cli_invocation(m)
+    argv, env = cli_invocation(m, pin_region=pin_region)
     for name in drop_env:
         env.pop(name, None)
     started = time.monotonic()

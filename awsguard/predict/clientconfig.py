@@ -112,6 +112,49 @@ def resolver_problem(ctx: Context, profile_name: str) -> CliError | None:
     )
 
 
+def region_problem(ctx: Context, profile_name: str, argv_region: str | None) -> CliError | None:
+    """``Session.create_client`` validates the region first of all, before it asks for
+    credentials (``_resolve_region_name``; the same in both majors): a host label of letters,
+    digits and inner hyphens, at most 63 long, not all digits; empty passes.
+
+    The region is ``--region``, else (v2) ``AWS_REGION``, else ``AWS_DEFAULT_REGION``, else the
+    profile's ``region``.  A continuation line under ``region =`` makes the value two lines,
+    which fails here: the CLI never reaches the credentials.
+    """
+    if argv_region is not None:
+        found = _Value(argv_region, "--region")
+    else:
+        found = _lookup(ctx, ctx.files.merged(profile_name), "region", "AWS_DEFAULT_REGION", None)
+        if ctx.major != 1 and "AWS_REGION" in ctx.environ:
+            found = _Value(ctx.environ["AWS_REGION"], "AWS_REGION")
+    value = found.value
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        return _error("TypeError", "expected string or bytes-like object, got 'dict'", found.origin)
+    if _host_label(value):
+        return None
+    return _error(
+        "InvalidRegionError",
+        f"Provided region_name {shown(value)!r} doesn't match a supported format.",
+        found.origin,
+    )
+
+
+def _host_label(text: str) -> bool:
+    """botocore's region pattern ``^(?![0-9]+$)(?!-)[a-zA-Z0-9-]{,63}(?<!-)$``, spelled out.
+
+    ``$`` also matches before one final newline, so ``"eu-west-1\\n"`` passes there: a value
+    read from a file never ends so (the parser strips it), but an environment variable can.
+    """
+    body = text[:-1] if text.endswith("\n") else text
+    if len(body) > 63 or body.isdigit():
+        return False
+    if body.startswith("-") or body.endswith("-"):
+        return False
+    return all(c == "-" or (c.isascii() and c.isalnum()) for c in body)
+
+
 # -- after the chain -----------------------------------------------------------------------------
 
 

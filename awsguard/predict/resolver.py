@@ -189,8 +189,11 @@ def _credentials(res: Resolution, ctx: providers.Context) -> None:
     ``create_client`` makes after it, and the logged-in sessions for explain and policy."""
     # The credential resolver is built when the session starts, the command's api_versions
     # read before its client is created: both before any provider is asked.
-    problem = clientconfig.resolver_problem(ctx, res.profile) or clientconfig.api_versions_problem(
-        ctx, res.profile
+    # Then create_client validates the region, first of all.
+    problem = (
+        clientconfig.resolver_problem(ctx, res.profile)
+        or clientconfig.api_versions_problem(ctx, res.profile)
+        or clientconfig.region_problem(ctx, res.profile, res.args.region)
     )
     if problem is not None:
         _stop(res, problem, "the CLI stops before it looks for credentials")
