@@ -1274,6 +1274,99 @@ def test_a_suspended_decision_is_not_a_slow_one(sb: Sandbox, tmp_path: Path) -> 
     assert out == b""
 
 
+def _paused_shim(
+    sb: Sandbox, pause: Path, step: str, args: list[str], preexec_fn: Callable[[], None]
+) -> subprocess.Popen[bytes]:
+    """The shim started with AWSGUARD_TEST_FAULT=<step>:pause, once it has reached ``step``."""
+    env = sb.env({"AWSGUARD_TEST_FAULT": f"{step}:pause", "AWSGUARD_TEST_PAUSE": str(pause)})
+    proc = subprocess.Popen(
+        [str(sb.shim), *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=str(sb.cwd),
+        preexec_fn=preexec_fn,
+    )
+    try:
+        wait_until(lambda: (pause / f"{step}.paused").exists(), f"the shim reached {step}")
+    except BaseException:
+        proc.kill()
+        proc.communicate()
+        raise
+    return proc
+
+
+def _finish(proc: subprocess.Popen[bytes]) -> tuple[bytes, bytes]:
+    try:
+        return proc.communicate(timeout=shimkit.HANG_GUARD)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL])
+def test_a_kill_mid_write_leaves_no_temporary_file(
+    sb: Sandbox, tmp_path: Path, sig: signal.Signals
+) -> None:
+    """A signal that ends the shim while it writes its cache waits until the temporary file is
+    gone; SIGKILL, which nothing can hold, is the control: it does leave one, so the check sees."""
+    pause = tmp_path / "pause"
+    pause.mkdir()
+    cache = sb.home / ".cache"
+    default = default_disposition(signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+    proc = _paused_shim(sb, pause, "memo-temp-write", CALL, default)
+    temps = list(cache.rglob("*.tmp"))
+    assert len(temps) == 1, sorted(cache.rglob("*"))  # the window is real: the file exists
+    os.kill(proc.pid, sig)
+    (pause / "memo-temp-write.go").touch()
+    _, err = _finish(proc)
+    assert proc.returncode == -sig, (shimkit.exit_status(proc.returncode), err)
+    left = sorted(cache.rglob("*.tmp"))
+    if sig == signal.SIGKILL:
+        assert left == temps
+    else:
+        assert left == [] and err == b"", (left, err)
+
+
+def test_ctrl_c_before_the_exec_ends_the_shim_by_the_signal(sb: Sandbox, tmp_path: Path) -> None:
+    """Ctrl-C mid-decision ends the shim as it ends a C program: by SIGINT, at once, with nothing
+    on stderr (no KeyboardInterrupt unwinding through imports to print a traceback), and aws
+    does not run."""
+    field_report(sb)
+    pause = tmp_path / "pause"
+    pause.mkdir()
+    args = [*CALL, "--profile", "test_user"]
+    proc = _paused_shim(sb, pause, "decide", args, default_disposition(signal.SIGINT))
+    os.kill(proc.pid, signal.SIGINT)
+    out, err = _finish(proc)  # not released: the signal alone must end it
+    assert proc.returncode == -signal.SIGINT, (shimkit.exit_status(proc.returncode), err)
+    assert (out, err) == (b"", b"")
+    assert read_record(sb.rec, proc.pid) is None
+
+
+def test_an_ignored_sigint_stays_ignored(sb: Sandbox, tmp_path: Path) -> None:
+    """A background job starts with SIGINT ignored: the shim ignores it too, decides, and aws
+    inherits it ignored, as it would without the shim."""
+    pause = tmp_path / "pause"
+    pause.mkdir()
+
+    def ignore() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    proc = _paused_shim(sb, pause, "decide", CALL, ignore)
+    os.kill(proc.pid, signal.SIGINT)
+    (pause / "decide.go").touch()
+    out, err = _finish(proc)
+    assert (proc.returncode, out, err) == (0, b"", b""), err
+    seen = read_record(sb.rec, proc.pid)
+    assert seen is not None and signal_ignored(seen.sigign, signal.SIGINT), seen
+    # Control: started with SIGINT at its default, aws gets it at its default.
+    plain = sb.run(CALL, preexec_fn=default_disposition(signal.SIGINT))
+    assert plain.record is not None and not signal_ignored(plain.record.sigign, signal.SIGINT)
+
+
 @pytest.mark.slow
 def test_under_load_the_guard_never_stands_down(sb: Sandbox) -> None:
     """200 concurrent calls on 2 cores, in phases, while the credentials file flips between

@@ -10,7 +10,8 @@ after a ``stat``) never hangs awsguard.
 *Writing.*  :func:`atomic_replace` writes a new file beside the target under a unique name
 (``O_EXCL``), optionally ``fsync``s it, and renames it over the target: a reader sees the whole
 old file or the whole new one, never a mix.  The temporary file is removed on every way out,
-``KeyboardInterrupt`` and timers included.
+``KeyboardInterrupt`` and timers included, and with ``hold_signals`` a killing signal waits
+until it is gone.
 
 Standard library only (``os``), on the shim's hot path.
 """
@@ -125,6 +126,7 @@ def atomic_replace(
     check: Callable[[], None] | None = None,
     temp: str | None = None,
     step: Callable[[str], None] | None = None,
+    hold_signals: bool = False,
 ) -> None:
     """Replace ``path`` with ``data`` all at once: readers see the old file or the new one.
 
@@ -140,11 +142,35 @@ def atomic_replace(
     runs ("temp-open", "temp-write", "temp-fsync", "temp-owner", "recheck", "rename",
     "dirsync"), for fault-injection tests.  "dirsync" comes after the rename: an error raised
     there leaves the new file in place.
+
+    ``hold_signals``: the signals whose default action ends the process (Ctrl-C, ``kill``, a
+    hang-up, timers) are held from before the temporary file exists until it is gone, then
+    delivered: a process killed by one mid-write leaves nothing behind (the shim's memo).
+    Editors of user files have their own watcher for that (:mod:`awsguard.host.safewrite`).
     """
     directory = os.path.dirname(path) or "."
     if make_parents:
         os.makedirs(directory, mode=0o700, exist_ok=True)
     tmp = temp or _temp_name(path)
+    held = _hold() if hold_signals else None
+    try:
+        _write_then_rename(path, tmp, data, directory, mode, durable, owner, check, step)
+    finally:
+        if held is not None:
+            _release(held)
+
+
+def _write_then_rename(
+    path: str,
+    tmp: str,
+    data: bytes,
+    directory: str,
+    mode: int,
+    durable: bool,
+    owner: tuple[int, int] | None,
+    check: Callable[[], None] | None,
+    step: Callable[[str], None] | None,
+) -> None:
     fd = -1
     created = False
     try:
@@ -193,6 +219,34 @@ def atomic_replace(
                 os.unlink(tmp)
             except OSError:
                 pass
+
+
+# Signals whose default action ends the process and that a person or a timer sends.
+_HELD = (
+    "SIGINT",
+    "SIGTERM",
+    "SIGHUP",
+    "SIGQUIT",
+    "SIGALRM",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGUSR1",
+    "SIGUSR2",
+    "SIGXCPU",
+)
+
+
+def _hold() -> object:
+    import _signal  # type: ignore[import-not-found]  # `signal` imports enum: ~3 ms
+
+    held = {getattr(_signal, name) for name in _HELD if hasattr(_signal, name)}
+    return _signal.pthread_sigmask(_signal.SIG_BLOCK, held)
+
+
+def _release(previous: object) -> None:
+    import _signal
+
+    _signal.pthread_sigmask(_signal.SIG_SETMASK, previous)
 
 
 def fsync_dir(directory: str) -> None:

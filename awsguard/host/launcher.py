@@ -85,7 +85,12 @@ def interpreter(command: str, python: str | None = None) -> str:
 def render(python: str, dirs: list[str], target: str) -> bytes:
     """The launcher's bytes for interpreter ``python``, import dirs ``dirs``, written at ``target``."""
     marker = SHIM_MARKER.decode("ascii")
+    # Ctrl-C before the exec ends the shim as it ends a C program: at once, by the signal, with
+    # no KeyboardInterrupt unwinding through imports or finalisers to print a traceback.  Only
+    # when Python installed its own handler: an ignored SIGINT (a background job) stays ignored.
     body = (
+        "import _signal; _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler "
+        "and _signal.signal(_signal.SIGINT, _signal.SIG_DFL); "
         f"import sys; sys.path.extend({_py_literal_list(dirs)}); "
         f"from awsguard.shim import main; main({_py_literal(target)})"
     )

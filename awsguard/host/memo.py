@@ -24,6 +24,8 @@ when this user owns it (see :func:`read_marshal`).
 
 from __future__ import annotations
 
+import os
+
 from awsguard import __version__
 from awsguard.host.fileio import atomic_replace, read_private
 from awsguard.host.record import Recording, RecordingEnv, StatKey, stat_key
@@ -174,6 +176,22 @@ def read_marshal(path: str, limit: int = 64 << 20, *, derived: bool = True) -> o
         return None
 
 
+# The writer's steps as AWSGUARD_TEST_FAULT names them (tests/test_shim.py).
+MEMO_STEPS = ("memo-temp-open", "memo-temp-write", "memo-rename")
+
+
+def _test_step() -> Callable[[str], None] | None:
+    if "AWSGUARD_TEST_FAULT" not in os.environ:
+        return None
+    from awsguard.host.faults import faults
+
+    hook = faults(os.environ, MEMO_STEPS)
+    if hook is None:
+        return None
+    named = hook
+    return lambda step: named("memo-" + step)
+
+
 def write_marshal(path: str, value: object) -> None:
     """Atomically replace ``path`` with ``value``; a failure leaves things as they were."""
     import marshal
@@ -184,6 +202,8 @@ def write_marshal(path: str, value: object) -> None:
         return
     try:
         framed = _MAGIC + len(data).to_bytes(8, "big") + data
-        atomic_replace(path, framed, mode=0o600, make_parents=True)
+        atomic_replace(
+            path, framed, mode=0o600, make_parents=True, hold_signals=True, step=_test_step()
+        )
     except OSError:
         pass
