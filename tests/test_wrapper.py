@@ -326,6 +326,22 @@ def test_an_aws_whose_version_is_unknown_is_judged_under_both(
     assert doc["verdict"] == "block"
 
 
+def test_an_aws_of_another_major_is_judged_under_both(
+    world: dict[str, str], tmp_path: Path
+) -> None:
+    """A version that is neither 1.x nor 2.x (a future CLI, a spoof) gets no one major's rules."""
+    write_exe(
+        tmp_path / "wrap" / "aws",
+        '#!/bin/sh\n[ "$1" = --version ] && echo "aws-cli/3.0.0 Python/3.12.1 Linux/6"\nexit 0\n',
+    )
+    doc = explain(world)
+    cli = doc["cli"]
+    assert isinstance(cli, dict)
+    assert (cli["version"], cli["major"], cli["rules"]) == ("3.0.0", None, "both")
+    assert cli["rules_reason"] == "an aws whose version is neither 1.x nor 2.x"
+    assert doc["verdict"] == "block"
+
+
 # --- The probe's cache: what a failed probe depended on --------------------------------------------
 
 

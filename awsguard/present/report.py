@@ -205,7 +205,11 @@ _MARK = {
 
 def both_reason(cli: CliInfo) -> str:
     """Why a call to ``cli`` is judged under both CLIs' rules (a fixed phrase, no file text)."""
-    return cli.varies or "an aws whose version could not be learnt (aws --version failed)"
+    if cli.varies:
+        return cli.varies
+    if cli.version is not None:
+        return "an aws whose version is neither 1.x nor 2.x"
+    return "an aws whose version could not be learnt (aws --version failed)"
 
 
 def to_text(
