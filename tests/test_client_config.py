@@ -379,6 +379,62 @@ CASES: dict[str, tuple[oracle.Scenario, tuple[str | None, str | None], tuple[str
         _error("InvalidRegionError"),
         (),
     ),
+    # The CLI's own session-initialized handlers: cli_timestamp_format (v1: none, wire, iso8601).
+    "timestamp format bogus": (
+        case("[default]\ncli_timestamp_format = bogus\n"),
+        _error("ValueError"),
+        (),
+    ),
+    "timestamp format ISO8601 (exact case)": (
+        case("[default]\ncli_timestamp_format = ISO8601\n"),
+        _error("ValueError"),
+        (),
+    ),
+    "timestamp format empty": (
+        case("[default]\ncli_timestamp_format =\n"),
+        _error("ValueError"),
+        (),
+    ),
+    "timestamp format none (control)": (
+        case("[default]\ncli_timestamp_format = none\n"),
+        OK,
+        (),
+    ),
+    "timestamp format in the credentials file": (
+        case("[default]\n", credentials=f"[default]\n{KEYS}cli_timestamp_format = x\n"),
+        _error("ValueError"),
+        (),
+    ),
+    "timestamp format of --profile": (
+        case("[profile p]\ncli_timestamp_format = x\n", credentials=f"[p]\n{KEYS}", argv=PROFILE_P),
+        _error("ValueError"),
+        (),
+    ),
+    "timestamp format of another profile (control)": (
+        case("[default]\n[profile p]\ncli_timestamp_format = x\n"),
+        OK,
+        (),
+    ),
+    "a missing profile: ProfileNotFound, not the default's timestamp format": (
+        case("[default]\ncli_timestamp_format = x\n", argv=["--profile", "nosuch", *GCI]),
+        _error("ProfileNotFound"),
+        (),
+    ),
+    "timestamp format without credentials": (
+        case("[default]\ncli_timestamp_format = x\n", credentials=None),
+        _error("ValueError"),
+        (),
+    ),
+    "timestamp format unsigned": (
+        case("[default]\ncli_timestamp_format = x\n", argv=["--no-sign-request", *GCI]),
+        _error("ValueError"),
+        (),
+    ),
+    "v1 has no cli_binary_format (control)": (
+        case("[default]\ncli_binary_format = bogus\n"),
+        OK,
+        (),
+    ),
     # Two at once: the CLI's order decides.
     "s3 empty after checksum": (
         case("[default]\ns3 =\nrequest_checksum_calculation = x\n"),
@@ -429,6 +485,21 @@ CASES: dict[str, tuple[oracle.Scenario, tuple[str | None, str | None], tuple[str
     "region before defaults_mode": (
         case("[default]\ndefaults_mode = x\nregion = a b\n"),
         _error("InvalidRegionError"),
+        (),
+    ),
+    "timestamp format before the metadata settings": (
+        case("[default]\ncli_timestamp_format = x\nmetadata_service_timeout = bogus\n"),
+        _error("ValueError"),
+        (),
+    ),
+    "api_versions of the startup profile before the timestamp format": (
+        case("[default]\ncli_timestamp_format = x\napi_versions = x\n"),
+        _error("AttributeError"),
+        (),
+    ),
+    "timestamp format before the region": (
+        case("[default]\nregion = a b\ncli_timestamp_format = x\n"),
+        _error("ValueError"),
         (),
     ),
     "metadata settings before api_versions": (
@@ -489,3 +560,36 @@ def test_v2_reads_aws_region_first() -> None:
     assert v2.error is not None and v2.error.code == "InvalidRegionError"
     assert v2.error.origin == "AWS_REGION"
     assert (v2_fine.source, v2_fine.error) == OK
+
+
+@pytest.mark.parametrize(
+    ("setting", "argv", "v1", "v2"),
+    [
+        ("cli_timestamp_format = none", GCI, None, "ConfigurationError"),
+        ("cli_timestamp_format = wire", GCI, None, None),
+        ("cli_binary_format = bogus", GCI, None, "KeyError"),
+        ("cli_binary_format =\n  a = b", GCI, None, "TypeError"),
+        ("cli_binary_format = raw-in-base64-out", GCI, None, None),
+        # (v1 rejects the unknown option in the operation's parser, which awsguard does not
+        # model: see test_real_cli.py's operation-argument findings.)
+        ("cli_binary_format = bogus", ("--cli-binary-format", "base64", *GCI), ..., None),
+        (
+            "cli_timestamp_format = x\ncli_binary_format = x",
+            GCI,
+            "ValueError",
+            "ConfigurationError",
+        ),
+    ],
+)
+def test_v2_session_settings(
+    setting: str, argv: tuple[str, ...], v1: object, v2: str | None
+) -> None:
+    """v2 takes the timestamp formats wire and iso8601 only (timestampformat.py, first of its
+    session-initialized handlers), and looks cli_binary_format up in a dict (binaryformat.py)
+    unless --cli-binary-format names one; v1 has neither the option nor the setting."""
+    with oracle.materialize(case(f"[default]\n{setting}\n", argv=argv)) as m:
+        got1 = resolve(list(m.argv), dict(m.env), major=1, crt=True)
+        got2 = resolve(list(m.argv), dict(m.env), major=2, crt=True)
+    if v1 is not ...:
+        assert (got1.error.code if got1.error else None) == v1
+    assert (got2.error.code if got2.error else None) == v2

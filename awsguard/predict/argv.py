@@ -63,6 +63,7 @@ class CliArgs:
     """
 
     __slots__ = (
+        "binary_format",
         "command",
         "debug",
         "endpoint_url",
@@ -79,6 +80,7 @@ class CliArgs:
         self.profile: str | None = None
         self.region: str | None = None
         self.endpoint_url: str | None = None
+        self.binary_format: str | None = None  # v2's --cli-binary-format
         self.debug = False
         self.no_sign_request = False
         self.version = False
@@ -212,3 +214,5 @@ def _set_value(args: CliArgs, name: str, value: str) -> None:
         args.region = value or None
     elif name == "--endpoint-url":
         args.endpoint_url = value or None
+    elif name == "--cli-binary-format":
+        args.binary_format = value

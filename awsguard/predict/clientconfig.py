@@ -59,6 +59,52 @@ def _error(code: str, message: str, origin: str | None) -> CliError:
     return CliError(code, message, origin, CLIENT)
 
 
+# -- when the session starts ---------------------------------------------------------------------
+
+_TIMESTAMP_FORMATS = {1: ("none", "wire", "iso8601"), 2: ("wire", "iso8601")}
+_BINARY_FORMATS = ("base64", "raw-in-base64-out")
+
+
+def session_problem(ctx: Context, profile_name: str, binary_format: str | None) -> CliError | None:
+    """The CLI's own ``session-initialized`` handlers, run once the command line is parsed and
+    before the command looks at the profile: they read the profile's settings with
+    ``get_scoped_config()`` and fall back to a default when it does not exist (the
+    ProfileNotFound comes later).
+
+    ``cli_timestamp_format`` must be ``none``, ``wire`` or ``iso8601`` in v1
+    (awscli/customizations/scalarparse.py: ValueError), ``wire`` or ``iso8601`` in v2
+    (customizations/timestampformat.py: ConfigurationError; its handler runs first).  v2's
+    ``cli_binary_format`` (unless ``--cli-binary-format`` is given) must be ``base64`` or
+    ``raw-in-base64-out``: the handler looks it up in a dict (KeyError).  v1 has no such setting.
+    """
+    if not ctx.files.exists(profile_name):
+        return None
+    profile = ctx.files.merged(profile_name)
+    setting = profile.get("cli_timestamp_format")
+    if setting is not None and setting.value not in _TIMESTAMP_FORMATS[ctx.major]:
+        if ctx.major == 1:
+            return _error(
+                "ValueError",
+                f"Unknown cli_timestamp_format value: {shown(setting.value)}, valid values are "
+                '"none", "wire" or "iso8601"',
+                setting.origin,
+            )
+        return _error(
+            "ConfigurationError",
+            f"Unknown cli_timestamp_format value: {shown(setting.value)}, valid values are "
+            '"wire" or "iso8601"',
+            setting.origin,
+        )
+    if ctx.major == 1 or binary_format is not None:
+        return None
+    setting = profile.get("cli_binary_format")
+    if setting is None or setting.value in _BINARY_FORMATS:
+        return None
+    if not isinstance(setting.value, str):
+        return _error("TypeError", "unhashable type: 'dict'", setting.origin)
+    return _error("KeyError", repr(shown(setting.value)), setting.origin)
+
+
 # -- before the chain ----------------------------------------------------------------------------
 
 

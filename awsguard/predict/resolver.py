@@ -161,6 +161,11 @@ def resolve(
     if problem is not None:
         _stop(res, problem, "the CLI stops before it parses the command line")
         return res
+    # Then it parses it, and its session-initialized handlers read the profile's CLI settings.
+    problem = clientconfig.session_problem(ctx, res.profile, args.binary_format)
+    if problem is not None:
+        _stop(res, problem, "the CLI stops as its session starts")
+        return res
     if named is not None and not files.exists(named):
         # Session.get_scoped_config: a named profile must exist, even "default" or "".
         res.error = CliError(
