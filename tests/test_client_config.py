@@ -22,7 +22,11 @@ from collections.abc import Mapping, Sequence
 import oracle
 import pytest
 import test_real_cli as realcli
+from conftest import examples
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from awsguard.predict import clientconfig
 from awsguard.predict.resolver import resolve
 
 pytestmark = [pytest.mark.oracle, pytest.mark.slow]
@@ -593,3 +597,24 @@ def test_v2_session_settings(
     if v1 is not ...:
         assert (got1.error.code if got1.error else None) == v1
     assert (got2.error.code if got2.error else None) == v2
+
+
+_REGION_TEXT = st.text(
+    alphabet=st.sampled_from("aZ09-_. \n\t\u0663\u00b2\uff45"), max_size=70
+) | st.builds(lambda n, tail: "a" * n + tail, st.integers(60, 66), st.sampled_from(["", "-", "\n"]))
+
+
+@settings(max_examples=examples(ci=500), deadline=None)
+@given(_REGION_TEXT)
+def test_the_region_pattern_is_botocores(region: str) -> None:
+    """awsguard spells botocore's region pattern out (the shim loads no ``re``); botocore's own
+    ``validate_region_name`` is the judge."""
+    from botocore.exceptions import InvalidRegionError
+    from botocore.utils import validate_region_name
+
+    try:
+        validate_region_name(region)
+        valid = True
+    except InvalidRegionError:
+        valid = False
+    assert clientconfig._host_label(region) == valid
