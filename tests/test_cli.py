@@ -168,13 +168,18 @@ def _closed(*fds: int, args: tuple[str, ...], home: Path) -> subprocess.Complete
         "AWS_EC2_METADATA_DISABLED": "true",
         "NO_COLOR": "1",
     }
+
+    def close() -> None:
+        for fd in fds:
+            os.close(fd)
+
     return subprocess.run(
         [sys.executable, "-m", "awsguard", *args],
         capture_output=True,
         cwd=ROOT,
         env=environ,
         timeout=120,
-        preexec_fn=lambda: [os.close(fd) for fd in fds] and None,
+        preexec_fn=close,
     )
 
 
