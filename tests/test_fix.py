@@ -202,6 +202,26 @@ def test_json_reports_plan_files_backups_and_the_resolution_after(h: Home) -> No
     assert doc["error"] is None
 
 
+def test_a_setting_that_stops_every_command_does_not_hide_the_shadowing(h: Home) -> None:
+    """A bad region makes the CLI fail before it looks for credentials: nothing runs as the keys
+    today, but they shadow the login the day the region is corrected.  fix removes them, names
+    the setting it leaves to the user, and proves the login wins."""
+    old = h.field_report()
+    broken = {"AWS_REGION": "eu west 1"}
+    # Control: explain predicts the CLI's own failure for the same call.
+    error = explain(h, "--profile", PROFILE, "sts", "get-caller-identity", extra=broken)["error"]
+    assert isinstance(error, dict) and error["code"] == "InvalidRegionError"
+    run = h.fix("--profile", PROFILE, "--yes", "--json", extra=broken)
+    assert run.returncode == 0, run.describe()
+    doc = json.loads(run.stdout)
+    assert doc["applied"] is True and h.cred.read_bytes() == fixed_bytes(old)
+    assert doc["cli_error"]["code"] == "InvalidRegionError"
+    assert doc["cli_error"]["origin"] == "AWS_REGION"
+    assert doc["after"]["source"] == "login"
+    text = h.fix("--profile", PROFILE, "--dry-run", extra=broken)
+    assert b"InvalidRegionError" in text.stdout and b"nothing to fix" in text.stdout
+
+
 def test_json_dry_run_and_refusal(h: Home) -> None:
     h.field_report()
     dry = json.loads(h.fix("--profile", PROFILE, "--dry-run", "--json").stdout)

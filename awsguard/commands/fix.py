@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from awsguard.host.realcli import CliInfo
     from awsguard.judge.policy import Finding
     from awsguard.predict.inifile import Layout
+    from awsguard.predict.providers import CliError
     from awsguard.predict.resolver import Resolution
 
 DEFAULT_COMMAND = ["sts", "get-caller-identity"]
@@ -99,6 +100,7 @@ class Output:
             "backups": [],
             "shell": None,
             "after": None,
+            "cli_error": None,
             "error": None,
         }
 
@@ -166,29 +168,47 @@ def _terminal() -> bool:
 
 
 class Judged:
-    __slots__ = ("cli", "findings", "res", "verdict")
+    """The resolution and verdict ``fix`` works on; ``stopped``: a setting that has nothing to do
+    with credentials and stops the CLI first (the region, ``defaults_mode`` …), in which case
+    ``res`` is what the chain picks once it is corrected."""
+
+    __slots__ = ("cli", "findings", "res", "stopped", "verdict")
 
     def __init__(
-        self, res: Resolution, findings: list[Finding], verdict: str, cli: CliInfo | None
+        self,
+        res: Resolution,
+        findings: list[Finding],
+        verdict: str,
+        cli: CliInfo | None,
+        stopped: CliError | None = None,
     ) -> None:
         self.res = res
         self.findings = findings
         self.verdict = verdict
         self.cli = cli
+        self.stopped = stopped
 
 
 def _judge(aws_args: list[str], environ: Mapping[str, str]) -> Judged:
     from awsguard.commands.explain import discover_cli
     from awsguard.host.dirs import default_cache_dir
     from awsguard.judge import policy, settings
+    from awsguard.predict.providers import CLIENT
     from awsguard.predict.resolver import resolve
 
     info, major, crt = discover_cli(environ)
     cache = default_cache_dir(environ)
     res = resolve(aws_args, environ, major=major, crt=crt, cache_dir=cache)
+    stopped = None
+    if res.error is not None and res.error.provider == CLIENT:
+        # A bad region (or defaults_mode …) makes every command fail, so nothing runs as the
+        # wrong identity today; but the keys that shadow the login are there all the same and
+        # win the day the setting is corrected.  Fix those, and name the setting.
+        stopped = res.error
+        res = resolve(aws_args, environ, major=major, crt=crt, cache_dir=cache, configuration=False)
     config = settings.load(environ, cache_dir=cache)
     findings, verdict = policy.judge(res, environ, settings=None if config.off else config)
-    return Judged(res, findings, verdict, info)
+    return Judged(res, findings, verdict, info, stopped)
 
 
 def _invocation(aws_args: list[str], profile: str | None, major: int = 2) -> list[str]:
@@ -431,6 +451,18 @@ def _show_plan(
             f"  and once the environment keys are unset: {finding.severity.upper()} "
             f"{finding.rule}: {clean(finding.message, 400)}"
         )
+    stopped = judged.stopped
+    if stopped is not None:
+        where = f" [{clean(paths.display(stopped.origin, environ))}]" if stopped.origin else ""
+        o.say(
+            f"  and whatever its credentials, the CLI fails until this is corrected by hand: "
+            f"{stopped.code}: {clean(stopped.message, 300)}{where}"
+        )
+        o.doc["cli_error"] = {
+            "code": stopped.code,
+            "message": clean(stopped.message, 300),
+            "origin": stopped.origin,
+        }
     steps: list[dict[str, Any]] = []
     number = 0
     if plan.files or plan.env is not None:

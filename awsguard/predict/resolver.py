@@ -113,6 +113,7 @@ def resolve(
     now: float | None = None,
     validate: bool = True,
     cache_dir: str | None = None,
+    configuration: bool = True,
 ) -> Resolution:
     """Predict the credential resolution of ``aws *argv`` under ``environ``.
 
@@ -120,6 +121,10 @@ def resolve(
     botocore has awscrt (None: unknown, assumed present).  ``cache_dir`` lets the outcome of
     whole-file validation be kept per file (keyed by the file's identity), so an unchanged
     10,000-profile config is not validated again on every call.
+
+    ``configuration=False`` leaves out the CLI's checks of settings that have nothing to do with
+    credentials (:mod:`clientconfig`: the region, ``defaults_mode`` …): what the chain would pick
+    once they are corrected.  ``awsguard fix`` repairs that and names the setting.
     """
     if now is None:
         import time
@@ -157,12 +162,16 @@ def resolve(
     # CLI v1 builds its command table before it reads --profile: with the profile the
     # environment names, or default (clientconfig.api_versions_problem).
     startup = next((environ[v] for v in PROFILE_VARS[semantics] if v in environ), "default")
-    problem = clientconfig.api_versions_problem(ctx, startup)
+    problem = clientconfig.api_versions_problem(ctx, startup) if configuration else None
     if problem is not None:
         _stop(res, problem, "the CLI stops before it parses the command line")
         return res
     # Then it parses it, and its session-initialized handlers read the profile's CLI settings.
-    problem = clientconfig.session_problem(ctx, res.profile, args.binary_format)
+    problem = (
+        clientconfig.session_problem(ctx, res.profile, args.binary_format)
+        if configuration
+        else None
+    )
     if problem is not None:
         _stop(res, problem, "the CLI stops as its session starts")
         return res
@@ -176,7 +185,7 @@ def resolve(
             for m in providers.ORDER
         ]
         return res
-    _credentials(res, ctx)
+    _credentials(res, ctx, configuration)
     return res
 
 
@@ -189,16 +198,20 @@ def _parse_origin(exc: inifile.ParseError) -> str:
     return f"{exc.path}:{exc.line}" if exc.line is not None else exc.path
 
 
-def _credentials(res: Resolution, ctx: providers.Context) -> None:
+def _credentials(res: Resolution, ctx: providers.Context, configuration: bool = True) -> None:
     """Everything after the files load and the profile exists: the chain, the checks
     ``create_client`` makes after it, and the logged-in sessions for explain and policy."""
     # The credential resolver is built when the session starts, the command's api_versions
     # read before its client is created: both before any provider is asked.
     # Then create_client validates the region, first of all.
     problem = (
-        clientconfig.resolver_problem(ctx, res.profile)
-        or clientconfig.api_versions_problem(ctx, res.profile)
-        or clientconfig.region_problem(ctx, res.profile, res.args.region)
+        (
+            clientconfig.resolver_problem(ctx, res.profile)
+            or clientconfig.api_versions_problem(ctx, res.profile)
+            or clientconfig.region_problem(ctx, res.profile, res.args.region)
+        )
+        if configuration
+        else None
     )
     if problem is not None:
         _stop(res, problem, "the CLI stops before it looks for credentials")
@@ -218,9 +231,11 @@ def _credentials(res: Resolution, ctx: providers.Context) -> None:
         # Session.create_client asks the token provider after the credentials (or instead of
         # them, for unsigned requests); its configuration errors come before NoCredentialsError.
         # Then the client's own configuration (clientconfig: defaults_mode, s3, retries, ...).
-        problem = providers.sso_token_provider_problem(
-            ctx, res.chain_profile
-        ) or clientconfig.client_problem(ctx, res.profile, unsigned=res.args.no_sign_request)
+        problem = providers.sso_token_provider_problem(ctx, res.chain_profile)
+        if problem is None and configuration:
+            problem = clientconfig.client_problem(
+                ctx, res.profile, unsigned=res.args.no_sign_request
+            )
         if problem is not None:
             res.source = None
             res.error = problem
@@ -387,5 +402,9 @@ def resolve_profiles(
             continue
         ctx = providers.Context(environ, files, crt=crt, now=now, major=semantics)
         ctx._json = shared_json
+        problem = clientconfig.session_problem(ctx, name, None)
+        if problem is not None:
+            _stop(res, problem, "the CLI stops as its session starts")
+            continue
         _credentials(res, ctx)
     return out
