@@ -76,6 +76,8 @@ def main(self_path: str | None = None) -> NoReturn:
     except _Block as stop:
         text, code = stop.text, stop.code
     except KeyboardInterrupt:
+        # Only under a launcher written by an older awsguard: the current one sets SIGINT to its
+        # default action before anything is imported, so Ctrl-C never raises here.
         _say("")
         os._exit(errors.INTERRUPTED)
     except _TimedOut:  # a huge or slow file: never make aws wait for the guard
